@@ -1,0 +1,59 @@
+//! Diagnostics: what the checker reports, rendered like rustc or as JSON.
+
+use crate::spec::Span;
+
+/// How bad a diagnostic is: errors fail `respan check` and the build, warnings do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One finding about a workflow source, at a span of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// The headline, e.g. "unknown handoff target `biling`".
+    pub message: String,
+    /// Where in the source; the label is shown under the snippet.
+    pub span: Span,
+    pub label: String,
+    /// A fix, e.g. "did you mean `billing`?".
+    pub help: Option<String>,
+    /// Further context, e.g. where the other duplicate is.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            message: message.into(),
+            span,
+            label: label.into(),
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn warning(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(message, span, label)
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}

@@ -1,0 +1,287 @@
+//! The intermediate representation of a workflow: what a TOML file or a set of
+//! `#[respan_agent]` attributes means, with the place every value came from.
+//!
+//! Every front end (TOML parser, proc-macro attribute parser) produces a [`Spec`];
+//! the checker validates it; the code generator and the CLI consume it. Nothing
+//! here knows about TOML or tokens.
+
+use serde_json::{Map, Value};
+
+/// A byte range in the source a value came from.
+///
+/// For TOML files this is a range in the file's text. Front ends without a text
+/// (proc-macro attributes) assign synthetic ranges and map them back themselves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub const fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+}
+
+impl From<std::ops::Range<usize>> for Span {
+    fn from(range: std::ops::Range<usize>) -> Self {
+        Self::new(range.start, range.end)
+    }
+}
+
+/// A value with the span it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: impl Into<Span>) -> Self {
+        Self {
+            value,
+            span: span.into(),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// A whole workflow: the `[workflow]` table, its agents in file order, its tools.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spec {
+    /// The path the spec was read from, as shown in diagnostics (e.g. `workflows/support.toml`).
+    pub path: String,
+    pub workflow: WorkflowSpec,
+    /// Agents in the order the file declares them (`[defaults]` already applied).
+    pub agents: Vec<AgentSpec>,
+    /// Tools in the order the file declares them.
+    pub tools: Vec<ToolSpec>,
+}
+
+impl Spec {
+    /// The agent with this id.
+    pub fn agent(&self, id: &str) -> Option<&AgentSpec> {
+        self.agents.iter().find(|agent| agent.id.value == id)
+    }
+
+    /// The tool with this name.
+    pub fn tool(&self, name: &str) -> Option<&ToolSpec> {
+        self.tools.iter().find(|tool| tool.name.value == name)
+    }
+
+    /// The entry agent, if `entry` names one.
+    pub fn entry_agent(&self) -> Option<&AgentSpec> {
+        self.agent(&self.workflow.entry.value)
+    }
+}
+
+/// The `[workflow]` table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkflowSpec {
+    /// Module name (snake_case); defaults to the file stem (span: the `[workflow]` header).
+    pub name: Spanned<String>,
+    /// Id of the starting agent.
+    pub entry: Spanned<String>,
+    pub description: Option<Spanned<String>>,
+    /// Bound on model calls per run; `None` means the runtime default (10).
+    pub max_turns: Option<Spanned<u32>>,
+    /// Span of the `[workflow]` table header (or of the file start when absent).
+    pub span: Span,
+}
+
+/// One `[agents.<id>]` table, with `[defaults]` applied field by field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentSpec {
+    /// The Rust-facing id (snake_case): `Agent::<CamelCase>` variant in generated code.
+    pub id: Spanned<String>,
+    /// Display name as the Agents SDK uses it (default derived from the id: `tech_support` -> `Tech Support`).
+    pub name: Spanned<String>,
+    pub instructions: Option<Template>,
+    pub handoff_description: Option<Spanned<String>>,
+    /// Ids of the agents this one may hand off to, in order.
+    pub handoffs: Vec<Spanned<String>>,
+    /// Names of declared `[tools.<name>]` this agent may call, in order.
+    pub tools: Vec<Spanned<String>>,
+    pub model: Option<Spanned<String>>,
+    pub model_settings: ModelSettingsSpec,
+    pub respan: Option<RespanSpec>,
+    pub prompt: Option<PromptSpec>,
+    pub output: Option<OutputSpec>,
+    /// Span of the `[agents.<id>]` table header.
+    pub span: Span,
+}
+
+/// An instructions template (tera syntax) and the variables it uses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    /// The template text exactly as written (span: the TOML string value).
+    pub source: Spanned<String>,
+    /// Variables the template reads from the context, in first-use order, deduplicated.
+    /// Each becomes a typed field of the generated `Vars` struct.
+    pub variables: Vec<Spanned<String>>,
+}
+
+impl Template {
+    /// Whether the template has no variables (so it can be sent as static text).
+    pub fn is_static(&self) -> bool {
+        self.variables.is_empty()
+    }
+}
+
+/// `[agents.<id>.model_settings]`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelSettingsSpec {
+    pub temperature: Option<Spanned<f64>>,
+    pub top_p: Option<Spanned<f64>>,
+    pub max_tokens: Option<Spanned<u32>>,
+    pub frequency_penalty: Option<Spanned<f64>>,
+    pub presence_penalty: Option<Spanned<f64>>,
+    pub tool_choice: Option<Spanned<ToolChoiceSpec>>,
+    pub parallel_tool_calls: Option<Spanned<bool>>,
+    pub seed: Option<Spanned<i64>>,
+    pub stop: Option<Spanned<Vec<String>>>,
+    /// `response_format` as JSON (e.g. `{ type = "json_object" }`).
+    pub response_format: Option<Spanned<Value>>,
+    /// Free JSON merged into the top level of the request body.
+    pub extra_body: Map<String, Value>,
+    /// HTTP headers sent with every request of this agent, in file order.
+    pub extra_headers: Vec<(Spanned<String>, Spanned<String>)>,
+}
+
+/// `tool_choice`: `"auto"`, `"required"`, `"none"` or the name of one of the agent's tools.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ToolChoiceSpec {
+    Auto,
+    Required,
+    None,
+    Function(String),
+}
+
+/// Where Respan parameters or a gateway prompt travel in the request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlacementSpec {
+    /// Top level of the JSON body (the guide's `extra_body.prompt`).
+    #[default]
+    Body,
+    /// Nested in the body's `respan_params` object.
+    RespanParams,
+    /// The `X-Data-Respan-Params` header, base64 JSON.
+    Header,
+}
+
+/// `[agents.<id>.respan]`: the gateway's own parameters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RespanSpec {
+    pub customer_identifier: Option<Spanned<String>>,
+    /// Metadata key/value pairs (the gateway returns the values as strings).
+    pub metadata: Map<String, Value>,
+    pub thread_identifier: Option<Spanned<String>>,
+    pub fallback_models: Vec<Spanned<String>>,
+    pub customer_params: Option<Spanned<Value>>,
+    pub cache_enabled: Option<Spanned<bool>>,
+    pub cache_ttl: Option<Spanned<u64>>,
+    pub cache_options: Option<Spanned<Value>>,
+    pub disable_log: Option<Spanned<bool>>,
+    /// `[agents.<id>.respan.extra]`: any other gateway field, passed through unchanged.
+    pub extra: Map<String, Value>,
+    /// `placement = "body" | "respan_params" | "header"`; `None`: the runtime default
+    /// (nested in `respan_params`, as the guide shows).
+    pub placement: Option<Spanned<PlacementSpec>>,
+    pub span: Span,
+}
+
+/// `[agents.<id>.prompt]`: a prompt managed on the gateway.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PromptSpec {
+    pub prompt_id: Spanned<String>,
+    /// 1 or 2; 2 by default (the gateway's prompt config wins, request messages are appended).
+    pub schema_version: Spanned<u32>,
+    pub variables: Map<String, Value>,
+    pub version: Option<Spanned<Value>>,
+    pub echo: Option<Spanned<bool>>,
+    pub patch: Option<Spanned<Value>>,
+    pub placement: Spanned<PlacementSpec>,
+    pub span: Span,
+}
+
+/// `[agents.<id>.output]`: structured output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputSpec {
+    /// JSON Schema of the final output.
+    pub schema: Option<Spanned<Value>>,
+    /// Path of a Rust type (`JsonSchema + Deserialize`) when compiled.
+    pub rust: Option<Spanned<String>>,
+    pub span: Span,
+}
+
+/// A `[tools.<name>]` table: a function tool agents may call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolSpec {
+    pub name: Spanned<String>,
+    pub description: Spanned<String>,
+    /// JSON Schema of the arguments (optional when a Rust function supplies it).
+    pub parameters: Option<Spanned<Value>>,
+    /// Path of the Rust function; default: the function named like the tool, in scope.
+    pub rust: Option<Spanned<String>>,
+    /// How the CLI runs it: JSON arguments on stdin, stdout is the result.
+    pub command: Option<Spanned<Vec<String>>>,
+    /// Span of the `[tools.<name>]` table header.
+    pub span: Span,
+}
+
+/// The handoff tool name the runtime offers for an agent display name, as the
+/// Agents SDK does: every character outside `[A-Za-z0-9_]` becomes `_`, lower-cased,
+/// prefixed with `transfer_to_`.
+pub fn handoff_tool_name(display_name: &str) -> String {
+    let mut out = String::with_capacity("transfer_to_".len() + display_name.len());
+    out.push_str("transfer_to_");
+    out.extend(display_name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        }
+    }));
+    out
+}
+
+/// The default display name for an agent id: `tech_support` -> `Tech Support`.
+pub fn default_display_name(id: &str) -> String {
+    id.split('_')
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handoff_names_follow_the_agents_sdk() {
+        assert_eq!(
+            handoff_tool_name("Technical Agent"),
+            "transfer_to_technical_agent"
+        );
+        assert_eq!(handoff_tool_name("Billing-Bot 2"), "transfer_to_billing_bot_2");
+    }
+
+    #[test]
+    fn default_names_are_title_case_words() {
+        assert_eq!(default_display_name("tech_support"), "Tech Support");
+        assert_eq!(default_display_name("triage"), "Triage");
+    }
+}
