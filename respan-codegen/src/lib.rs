@@ -6,6 +6,7 @@
 //! depend on tokio, async-openai or the runtime: it must build fast.
 
 pub mod diagnostic;
+pub mod generate;
 pub mod spec;
 
 pub use diagnostic::{Diagnostic, Severity};
