@@ -22,6 +22,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Further context, e.g. where the other duplicate is.
     pub notes: Vec<String>,
+    /// Other places worth showing in the snippet, each with its own label
+    /// (e.g. "first defined here" for a duplicate).
+    pub related: Vec<(Span, String)>,
 }
 
 impl Diagnostic {
@@ -33,6 +36,7 @@ impl Diagnostic {
             label: label.into(),
             help: None,
             notes: Vec::new(),
+            related: Vec::new(),
         }
     }
 
@@ -50,6 +54,12 @@ impl Diagnostic {
 
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    /// Adds a secondary place to the snippet, with its label.
+    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.related.push((span, label.into()));
         self
     }
 

@@ -1,0 +1,609 @@
+//! The semantic checks of a [`Spec`] (DESIGN §3 "Details settled", §4): the same
+//! for every front end, so `respan check`, build.rs and the macros agree.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::parse::value::out_of_range;
+use crate::spec::{AgentSpec, Span, Spanned, Spec, ToolChoiceSpec, handoff_tool_name};
+use crate::suggest::did_you_mean;
+
+/// Rust's strict and reserved keywords (2024 edition), which ids may not be.
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+];
+
+/// OpenAI rejects function (tool) names longer than this.
+const MAX_TOOL_NAME: usize = 64;
+
+/// Every semantic check of a spec, in no particular order (callers sort).
+/// Warnings (unreachable agents, unused tools) are only computed when the spec has
+/// no errors, since a broken route would make them noise.
+///
+/// ```
+/// let spec = respan_codegen::parse::parse("support.toml", r#"
+/// [workflow]
+/// entry = "triage"
+/// [agents.triage]
+/// handoffs = ["biling"]
+/// [agents.billing]
+/// "#).spec.unwrap();
+/// let diagnostics = respan_codegen::check_spec(&spec);
+/// assert_eq!(diagnostics[0].message, "unknown handoff target `biling`");
+/// assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean `billing`?"));
+/// ```
+pub fn check_spec(spec: &Spec) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    workflow(spec, &mut out);
+    ids(spec, &mut out);
+    for agent in &spec.agents {
+        handoffs(spec, agent, &mut out);
+        agent_tools(spec, agent, &mut out);
+        settings(agent, &mut out);
+        prompt_and_output(agent, &mut out);
+    }
+    tools(spec, &mut out);
+    if !out.iter().any(|d| d.severity == Severity::Error) {
+        unreachable_agents(spec, &mut out);
+        unused_tools(spec, &mut out);
+    }
+    out
+}
+
+fn workflow(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    let workflow = &spec.workflow;
+    if let Some(problem) = identifier_problem(&workflow.name.value) {
+        let mut d = Diagnostic::error(
+            format!("invalid workflow name `{}`", workflow.name.value),
+            workflow.name.span,
+            format!("{problem}: the workflow becomes a Rust module of this name"),
+        );
+        if let Some(fixed) = fixed_identifier(&workflow.name.value) {
+            d = d.with_help(format!("use `name = \"{fixed}\"` in `[workflow]`"));
+        }
+        out.push(d);
+    }
+    if let Some(max_turns) = &workflow.max_turns
+        && max_turns.value == 0
+    {
+        out.push(out_of_range("max_turns", "at least 1", "0", max_turns.span));
+    }
+    if spec.agents.is_empty() {
+        out.push(
+            Diagnostic::error(
+                "workflow has no agents",
+                workflow.span,
+                "no `[agents.<id>]` table",
+            )
+            .with_help("declare the entry agent, e.g. `[agents.assistant]`"),
+        );
+    }
+    let entry = &workflow.entry;
+    if entry.value.is_empty() {
+        let mut d = Diagnostic::error(
+            "missing `entry` in `[workflow]`",
+            workflow.span,
+            "the workflow needs a starting agent",
+        );
+        if let Some(first) = spec.agents.first() {
+            d = d.with_help(format!("add `entry = \"{}\"`", first.id.value));
+        }
+        out.push(d);
+    } else if spec.agent(&entry.value).is_none() && !spec.agents.is_empty() {
+        out.push(unknown_agent(
+            spec,
+            "unknown entry agent",
+            entry,
+            "no agent with this id",
+        ));
+    }
+}
+
+fn unknown_agent(spec: &Spec, what: &str, id: &Spanned<String>, label: &str) -> Diagnostic {
+    let mut d = Diagnostic::error(format!("{what} `{}`", id.value), id.span, label);
+    if let Some(suggestion) =
+        did_you_mean(&id.value, spec.agents.iter().map(|a| a.id.value.as_str()))
+    {
+        d = d.with_help(format!("did you mean `{suggestion}`?"));
+    } else {
+        let ids: Vec<&str> = spec.agents.iter().map(|a| a.id.value.as_str()).collect();
+        d = d.with_note(format!("the agents are {}", crate::parse::list(&ids)));
+    }
+    d
+}
+
+/// Why `name` cannot be a snake_case Rust identifier, if it cannot.
+fn identifier_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("an identifier cannot be empty");
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some("identifiers cannot start with a digit");
+    }
+    if RUST_KEYWORDS.contains(&name) {
+        return Some("this is a Rust keyword");
+    }
+    if name.chars().all(|c| c == '_') {
+        return Some("an identifier needs a letter");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Some("expected a snake_case identifier (a-z, 0-9, _)");
+    }
+    None
+}
+
+/// A valid identifier close to `name`, if there is an obvious one.
+fn fixed_identifier(name: &str) -> Option<String> {
+    let mut fixed = name.to_snake_case();
+    if fixed.starts_with(|c: char| c.is_ascii_digit()) || RUST_KEYWORDS.contains(&fixed.as_str()) {
+        fixed = format!(
+            "{}_{fixed}",
+            if name.starts_with(|c: char| c.is_ascii_digit()) {
+                "agent"
+            } else {
+                "my"
+            }
+        );
+        if RUST_KEYWORDS.contains(&name) {
+            fixed = format!("{name}_agent");
+        }
+    }
+    (fixed != name && identifier_problem(&fixed).is_none()).then_some(fixed)
+}
+
+fn ids(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<&str, &AgentSpec> = HashMap::new();
+    let mut camel: HashMap<String, &AgentSpec> = HashMap::new();
+    let mut snake: HashMap<String, &AgentSpec> = HashMap::new();
+    for agent in &spec.agents {
+        let id = agent.id.value.as_str();
+        if let Some(problem) = identifier_problem(id) {
+            let mut d = Diagnostic::error(
+                format!("invalid agent id `{id}`"),
+                agent.id.span,
+                problem,
+            )
+            .with_note(
+                "agent ids are snake_case Rust identifiers: each becomes an `Agent` enum variant",
+            );
+            if let Some(fixed) = fixed_identifier(id) {
+                d = d.with_help(format!("rename it, e.g. `{fixed}`"));
+            }
+            out.push(d);
+            continue;
+        }
+        if let Some(first) = seen.insert(id, agent) {
+            out.push(
+                Diagnostic::error(
+                    format!("duplicate agent id `{id}`"),
+                    agent.id.span,
+                    "defined again here",
+                )
+                .with_related(first.id.span, "first defined here"),
+            );
+            continue;
+        }
+        for (converted, map, kind) in [
+            (id.to_upper_camel_case(), &mut camel, "CamelCase"),
+            (id.to_snake_case(), &mut snake, "snake_case"),
+        ] {
+            if let Some(first) = map.get(&converted) {
+                out.push(
+                    Diagnostic::error(
+                        format!(
+                            "agent ids `{}` and `{id}` collide: both are `{converted}` in {kind}",
+                            first.id.value
+                        ),
+                        agent.id.span,
+                        format!("becomes `{converted}`"),
+                    )
+                    .with_related(first.id.span, format!("also becomes `{converted}`"))
+                    .with_help("rename one of them"),
+                );
+                break;
+            }
+            map.insert(converted, agent);
+        }
+    }
+    let mut tool_names: HashMap<&str, Span> = HashMap::new();
+    for tool in &spec.tools {
+        let name = tool.name.value.as_str();
+        if let Some(problem) = identifier_problem(name) {
+            let mut d = Diagnostic::error(
+                format!("invalid tool name `{name}`"),
+                tool.name.span,
+                problem,
+            )
+            .with_note("a tool binds to the Rust function of the same name");
+            if let Some(fixed) = fixed_identifier(name) {
+                d = d.with_help(format!("rename it, e.g. `{fixed}`"));
+            }
+            out.push(d);
+        } else if name.len() > MAX_TOOL_NAME {
+            out.push(Diagnostic::error(
+                format!("tool name `{name}` is too long"),
+                tool.name.span,
+                format!(
+                    "{} characters; the API accepts at most {MAX_TOOL_NAME}",
+                    name.len()
+                ),
+            ));
+        }
+        if let Some(first) = tool_names.insert(name, tool.name.span) {
+            out.push(
+                Diagnostic::error(
+                    format!("duplicate tool `{name}`"),
+                    tool.name.span,
+                    "defined again here",
+                )
+                .with_related(first, "first defined here"),
+            );
+        }
+    }
+}
+
+fn handoffs(spec: &Spec, agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
+    let mut listed: HashMap<&str, Span> = HashMap::new();
+    let mut tool_names: HashMap<String, (&Spanned<String>, &AgentSpec)> = HashMap::new();
+    for target in &agent.handoffs {
+        let id = target.value.as_str();
+        if id == agent.id.value {
+            out.push(
+                Diagnostic::error(
+                    format!("agent `{id}` hands off to itself"),
+                    target.span,
+                    "an agent cannot hand off to itself",
+                )
+                .with_help(format!("remove `{id}` from its `handoffs`")),
+            );
+            continue;
+        }
+        if let Some(first) = listed.insert(id, target.span) {
+            out.push(
+                Diagnostic::error(
+                    format!("handoff target `{id}` is listed twice"),
+                    target.span,
+                    "listed again here",
+                )
+                .with_related(first, "first listed here")
+                .with_help("remove the second one"),
+            );
+            continue;
+        }
+        let Some(target_agent) = spec.agent(id) else {
+            out.push(unknown_agent(
+                spec,
+                "unknown handoff target",
+                target,
+                "no agent with this id",
+            ));
+            continue;
+        };
+        let tool_name = handoff_tool_name(&target_agent.name.value);
+        if tool_name.len() > MAX_TOOL_NAME {
+            out.push(Diagnostic::error(
+                format!("handoff tool name `{tool_name}` is too long"),
+                target_agent.name.span,
+                format!(
+                    "the handoff to this agent is offered as a {}-character tool name; the API accepts at most {MAX_TOOL_NAME}",
+                    tool_name.len()
+                ),
+            ).with_help("use a shorter display `name`"));
+        }
+        if let Some((first, first_agent)) = tool_names.get(&tool_name) {
+            out.push(
+                Diagnostic::error(
+                    format!(
+                        "handoff targets `{}` and `{id}` of agent `{}` have the same tool name `{tool_name}`",
+                        first.value, agent.id.value
+                    ),
+                    target.span,
+                    format!("`{}` also becomes `{tool_name}`", target_agent.name.value),
+                )
+                .with_related(first.span, format!("`{}` becomes `{tool_name}`", first_agent.name.value))
+                .with_help("give one of the agents a different display `name`")
+                .with_note("the handoff tool is `transfer_to_` + the display name with every character outside [A-Za-z0-9_] turned into `_`, lower-cased"),
+            );
+            continue;
+        }
+        tool_names.insert(tool_name, (target, target_agent));
+    }
+}
+
+fn agent_tools(spec: &Spec, agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
+    let mut listed: HashMap<&str, Span> = HashMap::new();
+    for tool in &agent.tools {
+        let name = tool.value.as_str();
+        if let Some(first) = listed.insert(name, tool.span) {
+            out.push(
+                Diagnostic::error(
+                    format!("tool `{name}` is listed twice"),
+                    tool.span,
+                    "listed again here",
+                )
+                .with_related(first, "first listed here"),
+            );
+            continue;
+        }
+        if spec.tool(name).is_none() {
+            let mut d = Diagnostic::error(
+                format!("unknown tool `{name}`"),
+                tool.span,
+                "no `[tools.<name>]` table declares it",
+            );
+            if let Some(suggestion) =
+                did_you_mean(name, spec.tools.iter().map(|t| t.name.value.as_str()))
+            {
+                d = d.with_help(format!("did you mean `{suggestion}`?"));
+            } else {
+                d = d.with_help(format!("declare it: `[tools.{name}]` with a `description`"));
+            }
+            out.push(d);
+        }
+    }
+    if let Some(choice) = &agent.model_settings.tool_choice
+        && let ToolChoiceSpec::Function(name) = &choice.value
+    {
+        let handoff_names: Vec<String> = agent
+            .handoffs
+            .iter()
+            .filter_map(|t| spec.agent(&t.value))
+            .map(|a| handoff_tool_name(&a.name.value))
+            .collect();
+        let known = agent.tools.iter().any(|t| &t.value == name) || handoff_names.contains(name);
+        if !known {
+            let candidates: Vec<&str> = agent
+                .tools
+                .iter()
+                .map(|t| t.value.as_str())
+                .chain(handoff_names.iter().map(String::as_str))
+                .chain(["auto", "required", "none"])
+                .collect();
+            let mut d = Diagnostic::error(
+                format!(
+                    "`tool_choice` names `{name}`, which agent `{}` does not have",
+                    agent.id.value
+                ),
+                choice.span,
+                "not one of this agent's tools",
+            );
+            if let Some(suggestion) = did_you_mean(name, candidates.iter().copied()) {
+                d = d.with_help(format!("did you mean `{suggestion}`?"));
+            } else {
+                d = d.with_note(format!(
+                    "`tool_choice` is `auto`, `required`, `none` or one of the agent's tools ({})",
+                    if agent.tools.is_empty() {
+                        "it has none".to_owned()
+                    } else {
+                        crate::parse::list(
+                            &agent
+                                .tools
+                                .iter()
+                                .map(|t| t.value.as_str())
+                                .collect::<Vec<_>>(),
+                        )
+                    }
+                ));
+            }
+            out.push(d);
+        }
+    }
+}
+
+fn settings(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
+    let s = &agent.model_settings;
+    let ranges = [
+        ("temperature", &s.temperature, 0.0, 2.0, "between 0 and 2"),
+        ("top_p", &s.top_p, 0.0, 1.0, "between 0 and 1"),
+        (
+            "frequency_penalty",
+            &s.frequency_penalty,
+            -2.0,
+            2.0,
+            "between -2 and 2",
+        ),
+        (
+            "presence_penalty",
+            &s.presence_penalty,
+            -2.0,
+            2.0,
+            "between -2 and 2",
+        ),
+    ];
+    for (key, value, min, max, text) in ranges {
+        if let Some(value) = value
+            && !(min..=max).contains(&value.value)
+        {
+            out.push(out_of_range(
+                key,
+                text,
+                &value.value.to_string(),
+                value.span,
+            ));
+        }
+    }
+    if let Some(max_tokens) = &s.max_tokens
+        && max_tokens.value == 0
+    {
+        out.push(out_of_range(
+            "max_tokens",
+            "at least 1",
+            "0",
+            max_tokens.span,
+        ));
+    }
+    let mut headers: HashMap<String, Span> = HashMap::new();
+    for (name, _) in &s.extra_headers {
+        let valid = !name.value.is_empty()
+            && name
+                .value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !valid {
+            out.push(Diagnostic::error(
+                format!("invalid HTTP header name `{}`", name.value),
+                name.span,
+                "header names are letters, digits and `-` (no spaces)",
+            ));
+        }
+        if let Some(first) = headers.insert(name.value.to_ascii_lowercase(), name.span)
+            && first != name.span
+        {
+            out.push(
+                Diagnostic::error(
+                    format!("header `{}` is set twice", name.value),
+                    name.span,
+                    "set again here",
+                )
+                .with_related(first, "first set here")
+                .with_note("HTTP header names are case-insensitive"),
+            );
+        }
+    }
+}
+
+fn prompt_and_output(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
+    if let Some(prompt) = &agent.prompt {
+        if prompt.prompt_id.value.is_empty() {
+            let missing = prompt.prompt_id.span == prompt.span;
+            out.push(
+                Diagnostic::error(
+                    if missing {
+                        "prompt without `prompt_id`"
+                    } else {
+                        "empty `prompt_id`"
+                    },
+                    prompt.prompt_id.span,
+                    if missing {
+                        "missing `prompt_id`"
+                    } else {
+                        "empty"
+                    },
+                )
+                .with_help(
+                    "add `prompt_id = \"...\"`, the id of the prompt on the Respan platform",
+                ),
+            );
+        }
+        if !(1..=2).contains(&prompt.schema_version.value) {
+            out.push(out_of_range(
+                "schema_version",
+                "1 or 2",
+                &prompt.schema_version.value.to_string(),
+                prompt.schema_version.span,
+            ));
+        }
+    }
+    if let Some(output) = &agent.output
+        && output.schema.is_none()
+        && output.rust.is_none()
+    {
+        out.push(
+            Diagnostic::error(
+                "`output` needs `schema` or `rust`",
+                output.span,
+                "neither is set",
+            )
+            .with_help("add `schema = { type = \"object\", ... }` or `rust = \"path::to::Type\"`"),
+        );
+    }
+}
+
+fn tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    for tool in &spec.tools {
+        if let Some(command) = &tool.command
+            && command
+                .value
+                .first()
+                .is_none_or(|program| program.is_empty())
+        {
+            out.push(Diagnostic::error(
+                format!("empty `command` for tool `{}`", tool.name.value),
+                command.span,
+                "expected a program and its arguments",
+            ));
+        }
+        if let Some(parameters) = &tool.parameters
+            && let Some(kind) = parameters.value.get("type")
+            && *kind != "object"
+        {
+            out.push(
+                Diagnostic::error(
+                    format!(
+                        "tool `{}` parameters must be an object schema",
+                        tool.name.value
+                    ),
+                    parameters.span,
+                    format!("`type` is {kind}"),
+                )
+                .with_help("function tools take `type = \"object\"` with `properties`"),
+            );
+        }
+    }
+}
+
+fn unreachable_agents(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    let Some(entry) = spec.entry_agent() else {
+        return;
+    };
+    let mut reached: HashSet<&str> = HashSet::from([entry.id.value.as_str()]);
+    let mut queue = VecDeque::from([entry]);
+    while let Some(agent) = queue.pop_front() {
+        for target in &agent.handoffs {
+            if let Some(next) = spec.agent(&target.value)
+                && reached.insert(next.id.value.as_str())
+            {
+                queue.push_back(next);
+            }
+        }
+    }
+    for agent in &spec.agents {
+        if !reached.contains(agent.id.value.as_str()) {
+            out.push(
+                Diagnostic::warning(
+                    format!("agent `{}` is unreachable", agent.id.value),
+                    agent.id.span,
+                    format!(
+                        "no handoff route from `{}` reaches this agent",
+                        entry.id.value
+                    ),
+                )
+                .with_help(format!(
+                    "add `{}` to the `handoffs` of an agent reachable from the entry, or remove it",
+                    agent.id.value
+                )),
+            );
+        }
+    }
+}
+
+fn unused_tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    for tool in &spec.tools {
+        let used = spec
+            .agents
+            .iter()
+            .any(|agent| agent.tools.iter().any(|t| t.value == tool.name.value));
+        if !used {
+            out.push(
+                Diagnostic::warning(
+                    format!("tool `{}` is never used", tool.name.value),
+                    tool.name.span,
+                    "no agent lists it in `tools`",
+                )
+                .with_help(format!(
+                    "add `tools = [\"{}\"]` to an agent, or remove it",
+                    tool.name.value
+                )),
+            );
+        }
+    }
+}

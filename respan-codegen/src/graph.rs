@@ -1,0 +1,124 @@
+//! The handoff graph of a workflow, as Mermaid or Graphviz DOT text. Node ids are
+//! agent ids, labels are display names; the entry is marked and each agent's
+//! tools are listed in its node.
+
+use std::fmt::Write;
+
+use crate::spec::{AgentSpec, Spec};
+
+/// A Mermaid flowchart (`flowchart LR`) of the handoffs.
+///
+/// ```
+/// let spec = respan_codegen::check_source("support.toml", r#"
+/// [workflow]
+/// entry = "triage"
+/// [agents.triage]
+/// name = "Triage Agent"
+/// handoffs = ["billing"]
+/// [agents.billing]
+/// name = "Billing Agent"
+/// "#).spec.unwrap();
+/// let text = respan_codegen::graph::mermaid(&spec);
+/// assert!(text.contains("    triage --> billing\n"));
+/// assert!(text.contains(r#"billing["Billing Agent"]"#));
+/// ```
+pub fn mermaid(spec: &Spec) -> String {
+    let mut out = String::from("flowchart LR\n");
+    for agent in &spec.agents {
+        let mut label = escape_mermaid(&agent.name.value);
+        if is_entry(spec, agent) {
+            label.push_str(" (entry)");
+        }
+        if !agent.tools.is_empty() {
+            let _ = write!(
+                label,
+                "<br/><small>tools: {}</small>",
+                escape_mermaid(&tools(agent))
+            );
+        }
+        let _ = writeln!(out, "    {}[\"{label}\"]", agent.id.value);
+    }
+    for agent in &spec.agents {
+        for target in &agent.handoffs {
+            let _ = writeln!(out, "    {} --> {}", agent.id.value, target.value);
+        }
+    }
+    if let Some(entry) = spec.entry_agent() {
+        out.push_str("    classDef entry stroke-width:3px\n");
+        let _ = writeln!(out, "    class {} entry", entry.id.value);
+    }
+    out
+}
+
+/// A Graphviz DOT digraph of the handoffs.
+///
+/// ```
+/// let spec = respan_codegen::check_source("hello.toml", r#"
+/// [workflow]
+/// entry = "assistant"
+/// [agents.assistant]
+/// "#).spec.unwrap();
+/// let text = respan_codegen::graph::dot(&spec);
+/// assert!(text.starts_with("digraph hello {"));
+/// assert!(text.contains(r#"assistant [label="Assistant\n(entry)", penwidth=2];"#));
+/// ```
+pub fn dot(spec: &Spec) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "digraph {} {{", spec.workflow.name.value);
+    out.push_str("    rankdir=LR;\n    node [shape=box, style=rounded];\n");
+    for agent in &spec.agents {
+        let mut label = escape_dot(&agent.name.value);
+        let mut attributes = String::new();
+        if is_entry(spec, agent) {
+            label.push_str("\\n(entry)");
+            attributes.push_str(", penwidth=2");
+        }
+        if !agent.tools.is_empty() {
+            let _ = write!(label, "\\ntools: {}", escape_dot(&tools(agent)));
+        }
+        let _ = writeln!(
+            out,
+            "    {} [label=\"{label}\"{attributes}];",
+            agent.id.value
+        );
+    }
+    for agent in &spec.agents {
+        for target in &agent.handoffs {
+            let _ = writeln!(out, "    {} -> {};", agent.id.value, target.value);
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn is_entry(spec: &Spec, agent: &AgentSpec) -> bool {
+    agent.id.value == spec.workflow.entry.value
+}
+
+fn tools(agent: &AgentSpec) -> String {
+    agent
+        .tools
+        .iter()
+        .map(|t| t.value.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Mermaid labels are quoted; quotes and markup characters become entities.
+fn escape_mermaid(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '#' => out.push_str("#35;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn escape_dot(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}

@@ -1,0 +1,901 @@
+//! TOML workflow files (format v1) to a [`Spec`], keeping the span of every key and
+//! value. Syntax errors, unknown keys and wrong types become diagnostics; the
+//! semantic checks live in [`crate::check`].
+
+mod strings;
+pub(crate) mod value;
+
+use serde_json::Map;
+use toml::de::{DeTable, DeValue};
+
+use crate::diagnostic::Diagnostic;
+use crate::spec::{
+    AgentSpec, ModelSettingsSpec, OutputSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned,
+    Spec, Template, ToolChoiceSpec, ToolSpec, WorkflowSpec,
+};
+use crate::suggest::did_you_mean;
+use strings::StringMap;
+use value::{Item, Reader, span_of};
+
+const TOP_KEYS: &[&str] = &["workflow", "defaults", "agents", "tools"];
+const WORKFLOW_KEYS: &[&str] = &["name", "entry", "description", "max_turns"];
+const AGENT_KEYS: &[&str] = &[
+    "name",
+    "instructions",
+    "handoff_description",
+    "handoffs",
+    "tools",
+    "model",
+    "model_settings",
+    "respan",
+    "prompt",
+    "output",
+];
+/// Agent fields `[defaults]` may not set: they only make sense per agent.
+const NOT_DEFAULTABLE: &[&str] = &["name", "handoffs", "handoff_description"];
+const MODEL_SETTINGS_KEYS: &[&str] = &[
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "frequency_penalty",
+    "presence_penalty",
+    "tool_choice",
+    "parallel_tool_calls",
+    "seed",
+    "stop",
+    "response_format",
+    "extra_body",
+    "extra_headers",
+];
+const RESPAN_KEYS: &[&str] = &[
+    "customer_identifier",
+    "metadata",
+    "thread_identifier",
+    "fallback_models",
+    "customer_params",
+    "cache_enabled",
+    "cache_ttl",
+    "cache_options",
+    "disable_log",
+    "extra",
+    "placement",
+];
+const PROMPT_KEYS: &[&str] = &[
+    "prompt_id",
+    "schema_version",
+    "variables",
+    "version",
+    "echo",
+    "patch",
+    "placement",
+];
+const OUTPUT_KEYS: &[&str] = &["schema", "rust"];
+const TOOL_KEYS: &[&str] = &["description", "parameters", "rust", "command"];
+const PLACEMENTS: &[&str] = &["body", "respan_params", "header"];
+
+/// What parsing produced: the spec when the file could be read as TOML, and the
+/// diagnostics found on the way (the semantic checks are not run here).
+#[derive(Debug)]
+pub struct Parsed {
+    pub spec: Option<Spec>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a workflow file's text. `display_path` names the file in the spec; its
+/// stem is the default workflow name.
+///
+/// ```
+/// let parsed = respan_codegen::parse::parse("workflows/hello.toml", r#"
+/// [workflow]
+/// entry = "assistant"
+///
+/// [agents.assistant]
+/// name = "Assistant"
+/// instructions = "Greet {{ user }}."
+/// "#);
+/// let spec = parsed.spec.unwrap();
+/// assert_eq!(spec.workflow.name.value, "hello");
+/// assert_eq!(spec.agents[0].instructions.as_ref().unwrap().variables[0].value, "user");
+/// ```
+pub fn parse(display_path: &str, source: &str) -> Parsed {
+    let mut reader = Reader::new();
+    let (document, errors) = DeTable::parse_recoverable(source);
+    let mut syntax_errors = false;
+    let mut duplicate_headers = Vec::new();
+    for error in &errors {
+        let diagnostic = syntax_error(source, error);
+        if !diagnostic.message.starts_with("duplicate") {
+            syntax_errors = true;
+        } else if in_duplicate_table(source, &duplicate_headers, diagnostic.span.start) {
+            continue;
+        } else if diagnostic.message.starts_with("duplicate agent")
+            || diagnostic.message.starts_with("duplicate tool")
+            || diagnostic.message.starts_with("duplicate table")
+        {
+            duplicate_headers.push(diagnostic.span.start);
+        }
+        reader.push(diagnostic);
+    }
+    if syntax_errors {
+        // A partial tree would only add follow-on errors.
+        return Parsed {
+            spec: None,
+            diagnostics: reader.diagnostics,
+        };
+    }
+    let root = document.get_ref();
+    if root.is_empty() {
+        let message = if source.trim().is_empty() {
+            "empty workflow file"
+        } else {
+            "workflow file has no tables"
+        };
+        reader.push(
+            Diagnostic::error(message, Span::new(0, 0), "nothing is declared")
+                .with_help("a workflow needs a `[workflow]` table with `entry` and at least one `[agents.<id>]` table"),
+        );
+        return Parsed {
+            spec: None,
+            diagnostics: reader.diagnostics,
+        };
+    }
+    let spec = Builder {
+        source,
+        reader: &mut reader,
+    }
+    .spec(display_path, root);
+    Parsed {
+        spec: Some(spec),
+        diagnostics: reader.diagnostics,
+    }
+}
+
+/// A TOML syntax error as a diagnostic. A table defined twice becomes "duplicate
+/// agent id" (or tool, or table) pointing at both definitions.
+fn syntax_error(source: &str, error: &toml::de::Error) -> Diagnostic {
+    let span = error.span().map_or(Span::new(0, 0), Span::from);
+    let message = error.message();
+    if message == "duplicate key" {
+        return duplicate_key(source, span);
+    }
+    let (headline, label) = match message.split_once(", expected ") {
+        Some((what, expected)) => (what.to_owned(), format!("expected {expected}")),
+        None => (message.to_owned(), String::new()),
+    };
+    Diagnostic::error(format!("invalid TOML: {headline}"), span, label)
+}
+
+fn duplicate_key(source: &str, span: Span) -> Diagnostic {
+    let key = source.get(span.start..span.end).unwrap_or_default();
+    let name = key.trim_matches(['"', '\'']);
+    let (line_start, line_end) = line_bounds(source, span.start);
+    let line = &source[line_start..line_end];
+    if let Some(header) = header_path(line) {
+        let (what, headline) = if header.starts_with("agents.") && header.matches('.').count() == 1
+        {
+            ("agent id", format!("duplicate agent id `{name}`"))
+        } else if header.starts_with("tools.") && header.matches('.').count() == 1 {
+            ("tool", format!("duplicate tool `{name}`"))
+        } else {
+            ("table", format!("duplicate table `[{header}]`"))
+        };
+        let mut diagnostic = Diagnostic::error(
+            headline,
+            span,
+            format!("{what} `{name}` defined again here"),
+        )
+        .with_help("merge the two tables, or rename one of them");
+        // The earlier header with the same path, and the key's place in it.
+        let mut offset = 0;
+        for earlier in source[..line_start].split_inclusive('\n') {
+            if header_path(earlier).as_deref() == Some(header.as_str())
+                && let Some(at) = earlier.rfind(key)
+            {
+                diagnostic = diagnostic.with_related(
+                    Span::new(offset + at, offset + at + key.len()),
+                    "first defined here",
+                );
+                break;
+            }
+            offset += earlier.len();
+        }
+        return diagnostic;
+    }
+    let mut diagnostic = Diagnostic::error(
+        format!("duplicate key `{name}`"),
+        span,
+        format!("`{name}` set again here"),
+    );
+    // The earlier assignment in the same table: scan back to the table header.
+    let mut end = line_start;
+    while end > 0 {
+        let (start, _) = line_bounds(source, end - 1);
+        let earlier = &source[start..end];
+        if header_path(earlier).is_some() {
+            break;
+        }
+        let trimmed = earlier.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with(['=', '.'])
+        {
+            let at = start + (earlier.len() - trimmed.len());
+            diagnostic = diagnostic.with_related(Span::new(at, at + key.len()), "first set here");
+            break;
+        }
+        end = start;
+    }
+    diagnostic
+}
+
+/// The start and end (before the newline) of the line holding `offset`.
+fn line_bounds(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[offset..]
+        .find('\n')
+        .map_or(source.len(), |i| offset + i);
+    (start, end)
+}
+
+/// `[ agents . "billing" ]` -> `agents.billing`; `None` for lines that are not headers.
+fn header_path(line: &str) -> Option<String> {
+    let line = line.trim_start();
+    let inner = line.strip_prefix("[[").or_else(|| line.strip_prefix('['))?;
+    let inner = &inner[..inner.find(']')?];
+    Some(
+        inner
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+            .collect(),
+    )
+}
+
+/// Whether `offset` lies in the body of a table whose header was reported as a
+/// duplicate (the parser then reports each of its keys again: noise).
+fn in_duplicate_table(source: &str, duplicate_headers: &[usize], offset: usize) -> bool {
+    duplicate_headers.iter().any(|&header| {
+        if offset <= header {
+            return false;
+        }
+        let (_, header_end) = line_bounds(source, header);
+        !source[header_end.min(offset)..offset]
+            .split('\n')
+            .skip(1)
+            .any(|line| header_path(line).is_some())
+    })
+}
+
+/// An agent's fields as written, before `[defaults]` fills the gaps.
+#[derive(Default)]
+struct AgentFields {
+    name: Option<Spanned<String>>,
+    instructions: Option<Template>,
+    handoff_description: Option<Spanned<String>>,
+    handoffs: Option<Vec<Spanned<String>>>,
+    tools: Option<Vec<Spanned<String>>>,
+    model: Option<Spanned<String>>,
+    model_settings: ModelSettingsSpec,
+    respan: Option<RespanSpec>,
+    prompt: Option<PromptSpec>,
+    output: Option<OutputSpec>,
+}
+
+struct Builder<'s, 'r> {
+    source: &'s str,
+    reader: &'r mut Reader,
+}
+
+impl Builder<'_, '_> {
+    fn spec(&mut self, display_path: &str, root: &DeTable<'_>) -> Spec {
+        self.unknown_keys("the top level", root, TOP_KEYS, |_| None);
+        let workflow = self.workflow(display_path, root.get("workflow"));
+        let defaults = match root.get("defaults") {
+            Some(item) => match self.reader.table("defaults", item) {
+                Some(table) => self.agent_fields("defaults", table, true),
+                None => AgentFields::default(),
+            },
+            None => AgentFields::default(),
+        };
+        let mut agents = Vec::new();
+        if let Some(item) = root.get("agents")
+            && let Some(table) = self.reader.table("agents", item)
+        {
+            for (key, value) in table.iter() {
+                let id = Spanned::new(key.get_ref().to_string(), span_of(key));
+                let path = format!("agents.{}", id.value);
+                let Some(fields) = self.reader.table(&path, value) else {
+                    continue;
+                };
+                let fields = self.agent_fields(&path, fields, false);
+                agents.push(merge(id, span_of(value), fields, &defaults));
+            }
+        }
+        let mut tools = Vec::new();
+        if let Some(item) = root.get("tools")
+            && let Some(table) = self.reader.table("tools", item)
+        {
+            for (key, value) in table.iter() {
+                let name = Spanned::new(key.get_ref().to_string(), span_of(key));
+                let path = format!("tools.{}", name.value);
+                if let Some(fields) = self.reader.table(&path, value) {
+                    tools.push(self.tool(name, span_of(value), &path, fields));
+                }
+            }
+        }
+        Spec {
+            path: display_path.to_owned(),
+            workflow,
+            agents,
+            tools,
+        }
+    }
+
+    /// Reports keys of `table` not in `known`, with a suggestion. `elsewhere` may
+    /// name the table a misplaced key belongs in.
+    fn unknown_keys(
+        &mut self,
+        place: &str,
+        table: &DeTable<'_>,
+        known: &[&str],
+        elsewhere: impl Fn(&str) -> Option<String>,
+    ) {
+        for (key, _) in table.iter() {
+            let name = key.get_ref().as_ref();
+            if known.contains(&name) {
+                continue;
+            }
+            let mut diagnostic = Diagnostic::error(
+                format!("unknown key `{name}` in {place}"),
+                span_of(key),
+                "unknown key",
+            );
+            if let Some(hint) = elsewhere(name) {
+                diagnostic = diagnostic.with_help(hint);
+            } else if let Some(suggestion) = did_you_mean(name, known.iter().copied()) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+            } else {
+                diagnostic = diagnostic.with_note(format!("expected one of {}", list(known)));
+            }
+            self.reader.push(diagnostic);
+        }
+    }
+
+    fn workflow(&mut self, display_path: &str, item: Option<&Item<'_>>) -> WorkflowSpec {
+        let stem = std::path::Path::new(display_path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let span = item.map_or(Span::new(0, 0), span_of);
+        let mut workflow = WorkflowSpec {
+            name: Spanned::new(stem, span),
+            entry: Spanned::new(String::new(), span),
+            description: None,
+            max_turns: None,
+            span,
+        };
+        let Some(table) = item.and_then(|item| self.reader.table("workflow", item)) else {
+            return workflow;
+        };
+        self.unknown_keys("`[workflow]`", table, WORKFLOW_KEYS, |_| None);
+        for (key, value) in table.iter() {
+            match key.get_ref().as_ref() {
+                "name" => {
+                    if let Some(name) = self.reader.string("name", value) {
+                        workflow.name = name;
+                    }
+                }
+                "entry" => {
+                    if let Some(entry) = self.reader.string("entry", value) {
+                        workflow.entry = entry;
+                    }
+                }
+                "description" => workflow.description = self.reader.string("description", value),
+                "max_turns" => {
+                    workflow.max_turns = self
+                        .reader
+                        .integer_in("max_turns", value, 0, u32::MAX.into(), "at least 1")
+                        .map(|v| Spanned::new(v.value as u32, v.span));
+                }
+                _ => {}
+            }
+        }
+        workflow
+    }
+
+    fn agent_fields(&mut self, path: &str, table: &DeTable<'_>, defaults: bool) -> AgentFields {
+        let place = format!("`[{path}]`");
+        self.unknown_keys(&place, table, AGENT_KEYS, |name| {
+            // A key (or a typo of one) of a sub-table, written on the agent itself.
+            [
+                (MODEL_SETTINGS_KEYS, "model_settings"),
+                (RESPAN_KEYS, "respan"),
+                (PROMPT_KEYS, "prompt"),
+            ]
+            .into_iter()
+            .find_map(|(keys, table)| {
+                if keys.contains(&name) {
+                    Some(format!("`{name}` belongs in `[{path}.{table}]`"))
+                } else {
+                    let key = did_you_mean(name, keys.iter().copied())?;
+                    Some(format!(
+                        "did you mean `{key}`? It belongs in `[{path}.{table}]`"
+                    ))
+                }
+            })
+        });
+        let mut fields = AgentFields::default();
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            if defaults && NOT_DEFAULTABLE.contains(&name) {
+                self.reader.push(
+                    Diagnostic::error(
+                        format!("`{name}` cannot be set in `[defaults]`"),
+                        span_of(key),
+                        "not inherited",
+                    )
+                    .with_help(format!("set `{name}` on each agent that needs it"))
+                    .with_note("`[defaults]` takes any agent field except `name`, `handoffs` and `handoff_description`"),
+                );
+                continue;
+            }
+            let sub = format!("{path}.{name}");
+            match name {
+                "name" => fields.name = self.reader.string(name, value),
+                "instructions" => fields.instructions = self.template(value),
+                "handoff_description" => {
+                    fields.handoff_description = self.reader.string(name, value)
+                }
+                "handoffs" => fields.handoffs = self.reader.strings(name, value),
+                "tools" => fields.tools = self.reader.strings(name, value),
+                "model" => fields.model = self.reader.string(name, value),
+                "model_settings" => {
+                    if let Some(table) = self.reader.table(name, value) {
+                        fields.model_settings = self.model_settings(&sub, table);
+                    }
+                }
+                "respan" => {
+                    if let Some(table) = self.reader.table(name, value) {
+                        fields.respan = Some(self.respan(&sub, span_of(value), table));
+                    }
+                }
+                "prompt" => {
+                    if let Some(table) = self.reader.table(name, value) {
+                        fields.prompt = Some(self.prompt(&sub, span_of(value), table));
+                    }
+                }
+                "output" => {
+                    if let Some(table) = self.reader.table(name, value) {
+                        fields.output = Some(self.output(&sub, span_of(value), table));
+                    }
+                }
+                _ => {}
+            }
+        }
+        fields
+    }
+
+    /// An `instructions` string as a template, with its variables' spans in the file.
+    fn template(&mut self, item: &Item<'_>) -> Option<Template> {
+        let source = self.reader.string("instructions", item)?;
+        let raw = self
+            .source
+            .get(source.span.start..source.span.end)
+            .unwrap_or_default();
+        let map = StringMap::new(raw, source.span.start, &source.value);
+        let to_file = |span: Span| {
+            let start = map.file_offset(span.start);
+            let end = map.file_offset(span.end).max(start);
+            // A zero-width mapping (escaped text) still gets a visible caret.
+            Span::new(start, if end == start { start + 1 } else { end })
+        };
+        match crate::template::variables(&source.value) {
+            Ok(variables) => Some(Template {
+                variables: variables
+                    .into_iter()
+                    .map(|(name, span)| Spanned::new(name, to_file(span)))
+                    .collect(),
+                source,
+            }),
+            Err(errors) => {
+                for mut error in errors {
+                    error.span = to_file(error.span);
+                    self.reader.push(error);
+                }
+                None
+            }
+        }
+    }
+
+    fn model_settings(&mut self, path: &str, table: &DeTable<'_>) -> ModelSettingsSpec {
+        self.unknown_keys(&format!("`[{path}]`"), table, MODEL_SETTINGS_KEYS, |_| None);
+        let mut settings = ModelSettingsSpec::default();
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            let r = &mut *self.reader;
+            match name {
+                "temperature" => settings.temperature = r.float(name, value),
+                "top_p" => settings.top_p = r.float(name, value),
+                "frequency_penalty" => settings.frequency_penalty = r.float(name, value),
+                "presence_penalty" => settings.presence_penalty = r.float(name, value),
+                "max_tokens" => {
+                    settings.max_tokens = r
+                        .integer_in(name, value, 0, u32::MAX.into(), "at least 1")
+                        .map(|v| Spanned::new(v.value as u32, v.span));
+                }
+                "tool_choice" => {
+                    settings.tool_choice = r.string(name, value).map(|choice| {
+                        let parsed = match choice.value.as_str() {
+                            "auto" => ToolChoiceSpec::Auto,
+                            "required" => ToolChoiceSpec::Required,
+                            "none" => ToolChoiceSpec::None,
+                            tool => ToolChoiceSpec::Function(tool.to_owned()),
+                        };
+                        Spanned::new(parsed, choice.span)
+                    });
+                }
+                "parallel_tool_calls" => settings.parallel_tool_calls = r.boolean(name, value),
+                "seed" => settings.seed = r.i64(name, value),
+                "stop" => {
+                    settings.stop = match value.get_ref() {
+                        DeValue::String(s) => {
+                            Some(Spanned::new(vec![s.to_string()], span_of(value)))
+                        }
+                        _ => r.strings(name, value).map(|stops| {
+                            Spanned::new(
+                                stops.into_iter().map(|s| s.value).collect(),
+                                span_of(value),
+                            )
+                        }),
+                    };
+                }
+                "response_format" => {
+                    if r.table(name, value).is_some() {
+                        settings.response_format =
+                            Some(Spanned::new(r.json(name, value), span_of(value)));
+                    }
+                }
+                "extra_body" => {
+                    if let Some(table) = r.table(name, value) {
+                        settings.extra_body = r.json_map(table);
+                    }
+                }
+                "extra_headers" => {
+                    if let Some(table) = r.table(name, value) {
+                        for (header, header_value) in table.iter() {
+                            let header_name =
+                                Spanned::new(header.get_ref().to_string(), span_of(header));
+                            match header_value.get_ref() {
+                                DeValue::String(s) => settings.extra_headers.push((
+                                    header_name,
+                                    Spanned::new(s.to_string(), span_of(header_value)),
+                                )),
+                                other => r.push(
+                                    Diagnostic::error(
+                                        format!(
+                                            "header `{}` must be a string, found {}",
+                                            header_name.value,
+                                            value::describe(other)
+                                        ),
+                                        span_of(header_value),
+                                        "expected a string",
+                                    )
+                                    .with_help("quote the value: HTTP header values are text"),
+                                ),
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        settings
+    }
+
+    fn placement(&mut self, item: &Item<'_>) -> Option<Spanned<PlacementSpec>> {
+        let text = self.reader.string("placement", item)?;
+        let placement = match text.value.as_str() {
+            "body" => PlacementSpec::Body,
+            "respan_params" => PlacementSpec::RespanParams,
+            "header" => PlacementSpec::Header,
+            other => {
+                let mut diagnostic = Diagnostic::error(
+                    format!("unknown placement `{other}`"),
+                    text.span,
+                    format!("expected one of {}", list(PLACEMENTS)),
+                );
+                if let Some(suggestion) = did_you_mean(other, PLACEMENTS.iter().copied()) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                }
+                self.reader.push(diagnostic);
+                return None;
+            }
+        };
+        Some(Spanned::new(placement, text.span))
+    }
+
+    fn respan(&mut self, path: &str, span: Span, table: &DeTable<'_>) -> RespanSpec {
+        self.unknown_keys(&format!("`[{path}]`"), table, RESPAN_KEYS, |_| None);
+        let mut respan = RespanSpec {
+            span,
+            ..RespanSpec::default()
+        };
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            let r = &mut *self.reader;
+            match name {
+                "customer_identifier" => respan.customer_identifier = r.string(name, value),
+                "thread_identifier" => respan.thread_identifier = r.string(name, value),
+                "fallback_models" => {
+                    respan.fallback_models = r.strings(name, value).unwrap_or_default()
+                }
+                "cache_enabled" => respan.cache_enabled = r.boolean(name, value),
+                "disable_log" => respan.disable_log = r.boolean(name, value),
+                "cache_ttl" => {
+                    respan.cache_ttl = r
+                        .integer_in(
+                            name,
+                            value,
+                            0,
+                            u64::MAX.into(),
+                            "a non-negative number of seconds",
+                        )
+                        .map(|v| Spanned::new(v.value as u64, v.span));
+                }
+                "metadata" | "extra" => {
+                    if let Some(table) = r.table(name, value) {
+                        let map = r.json_map(table);
+                        if name == "metadata" {
+                            respan.metadata = map;
+                        } else {
+                            respan.extra = map;
+                        }
+                    }
+                }
+                "customer_params" | "cache_options" => {
+                    if r.table(name, value).is_some() {
+                        let json = Some(Spanned::new(r.json(name, value), span_of(value)));
+                        if name == "customer_params" {
+                            respan.customer_params = json;
+                        } else {
+                            respan.cache_options = json;
+                        }
+                    }
+                }
+                "placement" => respan.placement = self.placement(value),
+                _ => {}
+            }
+        }
+        respan
+    }
+
+    fn prompt(&mut self, path: &str, span: Span, table: &DeTable<'_>) -> PromptSpec {
+        self.unknown_keys(&format!("`[{path}]`"), table, PROMPT_KEYS, |_| None);
+        let mut prompt = PromptSpec {
+            // Empty means missing: the checker reports it (the same way for every front end).
+            prompt_id: Spanned::new(String::new(), span),
+            schema_version: Spanned::new(2, span),
+            variables: Map::new(),
+            version: None,
+            echo: None,
+            patch: None,
+            placement: Spanned::new(PlacementSpec::Body, span),
+            span,
+        };
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            let r = &mut *self.reader;
+            match name {
+                "prompt_id" => {
+                    if let Some(id) = r.string(name, value) {
+                        prompt.prompt_id = id;
+                    }
+                }
+                "schema_version" => {
+                    if let Some(version) = r.integer_in(name, value, 1, 2, "1 or 2") {
+                        prompt.schema_version = Spanned::new(version.value as u32, version.span);
+                    }
+                }
+                "variables" => {
+                    if let Some(table) = r.table(name, value) {
+                        prompt.variables = r.json_map(table);
+                    }
+                }
+                "version" => match value.get_ref() {
+                    DeValue::Integer(_) | DeValue::String(_) => {
+                        prompt.version = Some(Spanned::new(r.json(name, value), span_of(value)));
+                    }
+                    _ => r.wrong_type(name, "an integer or a string", value),
+                },
+                "echo" => prompt.echo = r.boolean(name, value),
+                "patch" => {
+                    if r.table(name, value).is_some() {
+                        prompt.patch = Some(Spanned::new(r.json(name, value), span_of(value)));
+                    }
+                }
+                "placement" => {
+                    if let Some(placement) = self.placement(value) {
+                        prompt.placement = placement;
+                    }
+                }
+                _ => {}
+            }
+        }
+        prompt
+    }
+
+    fn output(&mut self, path: &str, span: Span, table: &DeTable<'_>) -> OutputSpec {
+        self.unknown_keys(&format!("`[{path}]`"), table, OUTPUT_KEYS, |_| None);
+        let mut output = OutputSpec {
+            schema: None,
+            rust: None,
+            span,
+        };
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            match name {
+                "schema" => {
+                    if self.reader.table(name, value).is_some() {
+                        output.schema =
+                            Some(Spanned::new(self.reader.json(name, value), span_of(value)));
+                    }
+                }
+                "rust" => output.rust = self.reader.string(name, value),
+                _ => {}
+            }
+        }
+        output
+    }
+
+    fn tool(
+        &mut self,
+        name: Spanned<String>,
+        span: Span,
+        path: &str,
+        table: &DeTable<'_>,
+    ) -> ToolSpec {
+        self.unknown_keys(&format!("`[{path}]`"), table, TOOL_KEYS, |_| None);
+        let mut tool = ToolSpec {
+            description: Spanned::new(String::new(), span),
+            name,
+            parameters: None,
+            rust: None,
+            command: None,
+            span,
+        };
+        let mut has_description = false;
+        for (key, value) in table.iter() {
+            let key = key.get_ref().as_ref();
+            let r = &mut *self.reader;
+            match key {
+                "description" => {
+                    has_description = true;
+                    if let Some(description) = r.string(key, value) {
+                        tool.description = description;
+                    }
+                }
+                "parameters" => {
+                    if r.table(key, value).is_some() {
+                        tool.parameters = Some(Spanned::new(r.json(key, value), span_of(value)));
+                    }
+                }
+                "rust" => tool.rust = r.string(key, value),
+                "command" => {
+                    tool.command = r.strings(key, value).map(|parts| {
+                        Spanned::new(parts.into_iter().map(|p| p.value).collect(), span_of(value))
+                    });
+                }
+                _ => {}
+            }
+        }
+        if !has_description {
+            self.reader.push(
+                Diagnostic::error(
+                    format!("tool `{}` has no `description`", tool.name.value),
+                    span,
+                    "missing `description`",
+                )
+                .with_help("add `description = \"...\"`: the model reads it to decide when to call the tool"),
+            );
+        }
+        tool
+    }
+}
+
+/// An agent from its own fields and `[defaults]`, field by field (within
+/// `model_settings` and `respan` too; `prompt` and `output` as a whole).
+fn merge(id: Spanned<String>, span: Span, own: AgentFields, defaults: &AgentFields) -> AgentSpec {
+    let name = own
+        .name
+        .unwrap_or_else(|| Spanned::new(crate::spec::default_display_name(&id.value), id.span));
+    AgentSpec {
+        name,
+        instructions: own.instructions.or_else(|| defaults.instructions.clone()),
+        handoff_description: own.handoff_description,
+        handoffs: own.handoffs.unwrap_or_default(),
+        tools: own
+            .tools
+            .or_else(|| defaults.tools.clone())
+            .unwrap_or_default(),
+        model: own.model.or_else(|| defaults.model.clone()),
+        model_settings: merge_settings(own.model_settings, &defaults.model_settings),
+        respan: match (own.respan, &defaults.respan) {
+            (Some(own), Some(defaults)) => Some(merge_respan(own, defaults)),
+            (own, defaults) => own.or_else(|| defaults.clone()),
+        },
+        prompt: own.prompt.or_else(|| defaults.prompt.clone()),
+        output: own.output.or_else(|| defaults.output.clone()),
+        id,
+        span,
+    }
+}
+
+fn merge_settings(own: ModelSettingsSpec, defaults: &ModelSettingsSpec) -> ModelSettingsSpec {
+    let d = defaults.clone();
+    let mut extra_body = d.extra_body;
+    extra_body.extend(own.extra_body);
+    let mut extra_headers: Vec<_> = d
+        .extra_headers
+        .into_iter()
+        .filter(|(name, _)| {
+            !own.extra_headers
+                .iter()
+                .any(|(n, _)| n.value.eq_ignore_ascii_case(&name.value))
+        })
+        .collect();
+    extra_headers.extend(own.extra_headers);
+    ModelSettingsSpec {
+        temperature: own.temperature.or(d.temperature),
+        top_p: own.top_p.or(d.top_p),
+        max_tokens: own.max_tokens.or(d.max_tokens),
+        frequency_penalty: own.frequency_penalty.or(d.frequency_penalty),
+        presence_penalty: own.presence_penalty.or(d.presence_penalty),
+        tool_choice: own.tool_choice.or(d.tool_choice),
+        parallel_tool_calls: own.parallel_tool_calls.or(d.parallel_tool_calls),
+        seed: own.seed.or(d.seed),
+        stop: own.stop.or(d.stop),
+        response_format: own.response_format.or(d.response_format),
+        extra_body,
+        extra_headers,
+    }
+}
+
+fn merge_respan(own: RespanSpec, defaults: &RespanSpec) -> RespanSpec {
+    let d = defaults.clone();
+    let mut metadata = d.metadata;
+    metadata.extend(own.metadata);
+    let mut extra = d.extra;
+    extra.extend(own.extra);
+    RespanSpec {
+        customer_identifier: own.customer_identifier.or(d.customer_identifier),
+        metadata,
+        thread_identifier: own.thread_identifier.or(d.thread_identifier),
+        fallback_models: if own.fallback_models.is_empty() {
+            d.fallback_models
+        } else {
+            own.fallback_models
+        },
+        customer_params: own.customer_params.or(d.customer_params),
+        cache_enabled: own.cache_enabled.or(d.cache_enabled),
+        cache_ttl: own.cache_ttl.or(d.cache_ttl),
+        cache_options: own.cache_options.or(d.cache_options),
+        disable_log: own.disable_log.or(d.disable_log),
+        extra,
+        placement: own.placement.or(d.placement),
+        span: own.span,
+    }
+}
+
+/// "`a`, `b` or `c`".
+pub(crate) fn list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [init @ .., last] => format!(
+            "{} or `{last}`",
+            init.iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

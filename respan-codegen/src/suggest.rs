@@ -1,0 +1,76 @@
+//! "Did you mean ...?": the closest candidate by edit distance.
+
+/// The Levenshtein distance between two strings, counted in chars.
+///
+/// ```
+/// assert_eq!(respan_codegen::suggest::levenshtein("biling", "billing"), 1);
+/// assert_eq!(respan_codegen::suggest::levenshtein("", "abc"), 3);
+/// ```
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+/// The candidate closest to `name`, if it is close enough to be a plausible typo:
+/// at most a third of the longer word's length (at least 1) edits away, or equal
+/// ignoring case. Ties go to the earlier candidate, so file order decides.
+///
+/// ```
+/// use respan_codegen::suggest::did_you_mean;
+/// assert_eq!(did_you_mean("biling", ["triage", "billing", "technical"]), Some("billing"));
+/// assert_eq!(did_you_mean("zzz", ["triage", "billing"]), None);
+/// ```
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let mut best: Option<(usize, &'a str)> = None;
+    for candidate in candidates {
+        if candidate == name {
+            continue;
+        }
+        let distance = if candidate.to_lowercase() == lower {
+            0
+        } else {
+            levenshtein(name, candidate)
+        };
+        let limit = (name.chars().count().max(candidate.chars().count()) / 3).max(1);
+        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("same", "same"), 0);
+        assert_eq!(levenshtein("héllo", "hello"), 1);
+    }
+
+    #[test]
+    fn suggestions_need_to_be_close() {
+        assert_eq!(
+            did_you_mean("temprature", ["temperature", "top_p"]),
+            Some("temperature")
+        );
+        assert_eq!(did_you_mean("Billing", ["billing"]), Some("billing"));
+        assert_eq!(did_you_mean("x", ["model", "tools"]), None);
+    }
+}
