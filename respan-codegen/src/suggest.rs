@@ -46,6 +46,13 @@ pub fn did_you_mean<'a>(
             levenshtein(name, candidate)
         };
         let limit = (name.chars().count().max(candidate.chars().count()) / 3).max(1);
+        // An abbreviation (`customer_id` for `customer_identifier`) is a typo too.
+        let abbreviation = name.len() >= 3 && candidate.starts_with(name);
+        let distance = if abbreviation {
+            distance.min(limit)
+        } else {
+            distance
+        };
         if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
         }
@@ -72,5 +79,9 @@ mod tests {
         );
         assert_eq!(did_you_mean("Billing", ["billing"]), Some("billing"));
         assert_eq!(did_you_mean("x", ["model", "tools"]), None);
+        assert_eq!(
+            did_you_mean("customer_id", ["metadata", "customer_identifier"]),
+            Some("customer_identifier")
+        );
     }
 }

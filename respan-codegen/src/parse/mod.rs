@@ -787,7 +787,11 @@ impl Builder<'_, '_> {
                 _ => {}
             }
         }
-        if !has_description {
+        // A misspelt `description` is already reported as an unknown key.
+        let misspelt = table
+            .iter()
+            .any(|(key, _)| did_you_mean(key.get_ref(), ["description"]).is_some());
+        if !has_description && !misspelt {
             self.reader.push(
                 Diagnostic::error(
                     format!("tool `{}` has no `description`", tool.name.value),
