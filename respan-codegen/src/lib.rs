@@ -18,6 +18,7 @@
 //! assert_eq!(checked.spec.unwrap().agents[0].name.value, "Assistant");
 //! ```
 
+pub mod builder;
 pub mod check;
 mod checked;
 pub mod diagnostic;
@@ -29,6 +30,7 @@ pub mod spec;
 pub mod suggest;
 pub mod template;
 
+pub use builder::Builder;
 pub use check::check_spec;
 pub use checked::{Checked, check_bytes, check_file, check_source};
 pub use diagnostic::{Diagnostic, Severity};

@@ -60,7 +60,11 @@ pub(crate) fn model_settings(spec: &ModelSettingsSpec) -> Option<TokenStream> {
         fields.push(quote! { tool_choice: #value });
     }
     if let Some(parallel) = &spec.parallel_tool_calls {
-        let value = some(if parallel.value { quote! { true } } else { quote! { false } });
+        let value = some(if parallel.value {
+            quote! { true }
+        } else {
+            quote! { false }
+        });
         fields.push(quote! { parallel_tool_calls: #value });
     }
     if let Some(seed) = &spec.seed {
@@ -136,7 +140,11 @@ pub(crate) fn respan_params(spec: &RespanSpec) -> TokenStream {
     opt_json("customer_params", &spec.customer_params);
     opt_json("cache_options", &spec.cache_options);
     if let Some(enabled) = &spec.cache_enabled {
-        let value = some(if enabled.value { quote! { true } } else { quote! { false } });
+        let value = some(if enabled.value {
+            quote! { true }
+        } else {
+            quote! { false }
+        });
         fields.push(quote! { cache_enabled: #value });
     }
     if let Some(ttl) = &spec.cache_ttl {
@@ -144,7 +152,11 @@ pub(crate) fn respan_params(spec: &RespanSpec) -> TokenStream {
         fields.push(quote! { cache_ttl: #value });
     }
     if let Some(disable) = &spec.disable_log {
-        let value = some(if disable.value { quote! { true } } else { quote! { false } });
+        let value = some(if disable.value {
+            quote! { true }
+        } else {
+            quote! { false }
+        });
         fields.push(quote! { disable_log: #value });
     }
     if !spec.extra.is_empty() {
@@ -177,7 +189,11 @@ pub(crate) fn gateway_prompt(spec: &PromptSpec) -> TokenStream {
         fields.push(quote! { version: #value });
     }
     if let Some(echo) = &spec.echo {
-        let value = some(if echo.value { quote! { true } } else { quote! { false } });
+        let value = some(if echo.value {
+            quote! { true }
+        } else {
+            quote! { false }
+        });
         fields.push(quote! { echo: #value });
     }
     if let Some(patch) = &spec.patch {
