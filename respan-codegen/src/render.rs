@@ -27,7 +27,7 @@ impl LineIndex {
     /// let source = "a = 1\nbé = 2\n";
     /// let index = respan_codegen::render::LineIndex::new(source);
     /// assert_eq!(index.location(source, 0), (1, 1));
-    /// assert_eq!(index.location(source, 9), (2, 4));
+    /// assert_eq!(index.location(source, 9), (2, 3)); // after `bé`: columns count chars
     /// ```
     pub fn location(&self, source: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(source.len());

@@ -88,6 +88,17 @@ const BUILTIN_FUNCTIONS: &[&str] = &["range", "throw"];
 /// assert_eq!(errors[0].help.as_deref(), Some("did you mean `upper`?"));
 /// ```
 pub fn variables(source: &str) -> Result<Vec<(String, Span)>, Vec<Diagnostic>> {
+    // The checker must never panic on any input, including a template engine bug.
+    std::panic::catch_unwind(|| variables_unguarded(source)).unwrap_or_else(|_| {
+        Err(vec![Diagnostic::error(
+            "invalid template",
+            Span::new(0, source.len()),
+            "the template engine could not parse this template",
+        )])
+    })
+}
+
+fn variables_unguarded(source: &str) -> Result<Vec<(String, Span)>, Vec<Diagnostic>> {
     let mut tera = tera::Tera::new();
     if let Err(error) = tera.add_raw_template("instructions", source) {
         return Err(errors_of(source, &error));

@@ -548,12 +548,7 @@ impl Builder<'_, '_> {
                         }),
                     };
                 }
-                "response_format" => {
-                    if r.table(name, value).is_some() {
-                        settings.response_format =
-                            Some(Spanned::new(r.json(name, value), span_of(value)));
-                    }
-                }
+                "response_format" => settings.response_format = r.json_table(name, value),
                 "extra_body" => {
                     if let Some(table) = r.table(name, value) {
                         settings.extra_body = r.json_map(table);
@@ -651,16 +646,8 @@ impl Builder<'_, '_> {
                         }
                     }
                 }
-                "customer_params" | "cache_options" => {
-                    if r.table(name, value).is_some() {
-                        let json = Some(Spanned::new(r.json(name, value), span_of(value)));
-                        if name == "customer_params" {
-                            respan.customer_params = json;
-                        } else {
-                            respan.cache_options = json;
-                        }
-                    }
-                }
+                "customer_params" => respan.customer_params = r.json_table(name, value),
+                "cache_options" => respan.cache_options = r.json_table(name, value),
                 "placement" => respan.placement = self.placement(value),
                 _ => {}
             }
@@ -707,11 +694,7 @@ impl Builder<'_, '_> {
                     _ => r.wrong_type(name, "an integer or a string", value),
                 },
                 "echo" => prompt.echo = r.boolean(name, value),
-                "patch" => {
-                    if r.table(name, value).is_some() {
-                        prompt.patch = Some(Spanned::new(r.json(name, value), span_of(value)));
-                    }
-                }
+                "patch" => prompt.patch = r.json_table(name, value),
                 "placement" => {
                     if let Some(placement) = self.placement(value) {
                         prompt.placement = placement;
@@ -733,12 +716,7 @@ impl Builder<'_, '_> {
         for (key, value) in table.iter() {
             let name = key.get_ref().as_ref();
             match name {
-                "schema" => {
-                    if self.reader.table(name, value).is_some() {
-                        output.schema =
-                            Some(Spanned::new(self.reader.json(name, value), span_of(value)));
-                    }
-                }
+                "schema" => output.schema = self.reader.json_table(name, value),
                 "rust" => output.rust = self.reader.string(name, value),
                 _ => {}
             }
@@ -773,11 +751,7 @@ impl Builder<'_, '_> {
                         tool.description = description;
                     }
                 }
-                "parameters" => {
-                    if r.table(key, value).is_some() {
-                        tool.parameters = Some(Spanned::new(r.json(key, value), span_of(value)));
-                    }
-                }
+                "parameters" => tool.parameters = r.json_table(key, value),
                 "rust" => tool.rust = r.string(key, value),
                 "command" => {
                     tool.command = r.strings(key, value).map(|parts| {

@@ -163,6 +163,12 @@ impl Reader {
         }
     }
 
+    /// A table as a JSON object with its span (schemas, `response_format`, ...).
+    pub(crate) fn json_table(&mut self, key: &str, item: &Item<'_>) -> Option<Spanned<Value>> {
+        self.table(key, item)?;
+        Some(Spanned::new(self.json(key, item), span_of(item)))
+    }
+
     /// An array of strings, each element spanned.
     pub(crate) fn strings(&mut self, key: &str, item: &Item<'_>) -> Option<Vec<Spanned<String>>> {
         let DeValue::Array(array) = item.get_ref() else {
