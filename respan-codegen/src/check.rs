@@ -85,7 +85,21 @@ fn workflow(spec: &Spec, out: &mut Vec<Diagnostic>) {
         );
     }
     let entry = &workflow.entry;
-    if entry.value.is_empty() {
+    if entry.value.is_empty() && workflow.span == Span::new(0, 0) {
+        // No `[workflow]` table at all (a front end without text also lands here).
+        let mut d = Diagnostic::error(
+            "missing `[workflow]` table",
+            workflow.span,
+            "expected `[workflow]` with an `entry`",
+        );
+        if let Some(first) = spec.agents.first() {
+            d = d.with_help(format!(
+                "start the file with `[workflow]` and `entry = \"{}\"`",
+                first.id.value
+            ));
+        }
+        out.push(d);
+    } else if entry.value.is_empty() {
         let mut d = Diagnostic::error(
             "missing `entry` in `[workflow]`",
             workflow.span,
@@ -107,7 +121,13 @@ fn workflow(spec: &Spec, out: &mut Vec<Diagnostic>) {
 
 fn unknown_agent(spec: &Spec, what: &str, id: &Spanned<String>, label: &str) -> Diagnostic {
     let mut d = Diagnostic::error(format!("{what} `{}`", id.value), id.span, label);
-    if let Some(suggestion) =
+    if let Some(named) = spec.agents.iter().find(|a| a.name.value == id.value) {
+        // A display name where an id belongs: the ids are the table keys.
+        d = d.with_help(format!(
+            "use the agent's id `{}`: `{}` is its display name",
+            named.id.value, id.value
+        ));
+    } else if let Some(suggestion) =
         did_you_mean(&id.value, spec.agents.iter().map(|a| a.id.value.as_str()))
     {
         d = d.with_help(format!("did you mean `{suggestion}`?"));
