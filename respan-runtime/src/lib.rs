@@ -1,1 +1,74 @@
-//! Runtime of respan.
+//! # respan-runtime
+//!
+//! The runtime of [respan](https://github.com/respan-ai/respan-rs): agents, the
+//! runner (with the OpenAI Agents SDK's semantics: handoffs, tools, `max_turns`),
+//! and the client of the [Respan gateway](https://respan.ai), an OpenAI-compatible
+//! LLM gateway. Applications use it through the `respan` facade crate.
+//!
+//! ```no_run
+//! use respan_runtime::{Agent, AgentSet, Gateway};
+//!
+//! # async fn demo() -> Result<(), respan_runtime::Error> {
+//! let gateway = Gateway::from_env()?; // RESPAN_API_KEY, optional RESPAN_BASE_URL
+//! let agents = AgentSet::new("Triage Agent".to_string())
+//!     .agent(
+//!         Agent::named("Triage Agent")
+//!             .instructions("Route to the appropriate agent based on the question.")
+//!             .handoffs(["Billing Agent".to_string(), "Technical Agent".to_string()]),
+//!     )
+//!     .agent(Agent::named("Billing Agent").instructions("Handle billing and payment questions."))
+//!     .agent(Agent::named("Technical Agent").instructions("Handle technical support questions."));
+//! let result = respan_runtime::run(&gateway, &agents, "I'm having trouble connecting to the API.").await?;
+//! println!("Handled by: {}", result.last_agent);
+//! println!("{}", result.final_output);
+//! # Ok(()) }
+//! ```
+//!
+//! Without a key, [`OfflineGateway`] (feature `offline`, on by default) serves a
+//! deterministic OpenAI-compatible gateway on 127.0.0.1; [`testing::FakeGateway`]
+//! (feature `testing`) is a scripted one for your tests.
+
+#![warn(missing_docs)]
+
+mod agent;
+mod error;
+mod gateway;
+#[cfg(any(feature = "offline", feature = "testing"))]
+mod http_server;
+mod items;
+#[cfg(feature = "offline")]
+mod offline;
+mod respan;
+mod result;
+mod retry;
+mod runner;
+mod settings;
+mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod tool;
+mod transport;
+mod usage;
+mod wire;
+
+pub use agent::{
+    Agent, AgentKey, AgentSet, DEFAULT_MAX_TURNS, handoff_tool_description, handoff_tool_name,
+};
+pub use error::Error;
+pub use gateway::{
+    API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL, DEFAULT_TIMEOUT, Gateway,
+    GatewayBuilder,
+};
+pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
+#[cfg(feature = "offline")]
+pub use offline::OfflineGateway;
+pub use respan::{
+    GatewayPrompt, Placement, RESPAN_PARAMS_HEADER, RespanParams, decode_respan_header,
+};
+pub use result::RunResult;
+pub use retry::{BoxFuture, RetryPolicy, Sleeper};
+pub use runner::{MULTIPLE_HANDOFFS_MESSAGE, Runner, TOOL_ERROR_MESSAGE, run, run_streamed};
+pub use settings::{ModelSettings, ToolChoice};
+pub use stream::{RunEvent, RunStream};
+pub use tool::{FunctionTool, Tool, ToolError};
+pub use usage::{Usage, UsageByAgent};

@@ -1,0 +1,46 @@
+//! The Respan guide's "switch models": the same agent on three providers' models,
+//! through the same gateway and key.
+//!
+//! ```sh
+//! cargo run --example switch_models                      # offline gateway, no key needed
+//! RESPAN_API_KEY=... cargo run --example switch_models   # the real Respan gateway
+//! ```
+
+use std::process::ExitCode;
+
+use respan::{Agent, AgentSet, Gateway};
+
+const MODELS: [&str; 3] = ["gpt-4o", "claude-sonnet-4-5-20250929", "gemini-2.5-flash"];
+
+async fn run() -> Result<(), respan::Error> {
+    let gateway = Gateway::from_env_or_offline().await?;
+    if gateway.is_offline() {
+        println!(
+            "No RESPAN_API_KEY: using respan's offline gateway at {} \
+             (export RESPAN_API_KEY=<your key> to use the real Respan gateway).",
+            gateway.base_url()
+        );
+    }
+
+    for model in MODELS {
+        let agents = AgentSet::new("Assistant".to_string()).agent(
+            Agent::named("Assistant")
+                .model(model)
+                .instructions("You are a helpful assistant."),
+        );
+        let result = respan::run(&gateway, &agents, "In one sentence: who are you?").await?;
+        println!("{model}: {}", result.final_output);
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

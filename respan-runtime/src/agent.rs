@@ -1,0 +1,585 @@
+//! Agents and the set of agents a run can move between.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::sync::{Arc, OnceLock};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::respan::{GatewayPrompt, RESPAN_PARAMS_HEADER, RespanParams, encode_header, place};
+use crate::settings::ModelSettings;
+use crate::tool::{Tool, definition};
+
+/// What identifies an agent in a set: a `String` for hand-written code, the
+/// generated `Agent` enum for compiled workflows.
+pub trait AgentKey: Clone + Eq + Hash + Debug + Send + Sync + 'static {}
+impl<T: Clone + Eq + Hash + Debug + Send + Sync + 'static> AgentKey for T {}
+
+/// One agent: instructions, handoffs, tools, model and gateway settings.
+///
+/// Built by value; nothing here can fail (a template error is kept and returned
+/// by the run as [`Error::Template`]).
+///
+/// ```
+/// use respan_runtime::Agent;
+/// let technical = Agent::named("Technical Agent")
+///     .instructions("Handle technical support questions.")
+///     .handoff_description("Technical support and API problems")
+///     .model("claude-sonnet-4-5-20250929");
+/// assert_eq!(technical.name(), "Technical Agent");
+/// ```
+#[derive(Clone)]
+pub struct Agent<K: AgentKey = String> {
+    key: K,
+    name: String,
+    instructions: Result<Option<String>, String>,
+    handoff_description: Option<String>,
+    handoffs: Vec<K>,
+    tools: Vec<Arc<dyn Tool>>,
+    model: Option<String>,
+    model_settings: ModelSettings,
+    respan: Option<RespanParams>,
+    prompt: Option<GatewayPrompt>,
+}
+
+impl Agent<String> {
+    /// An agent whose key is its name (for hand-written code with string keys).
+    pub fn named(name: impl Into<String>) -> Self {
+        let name = name.into();
+        Self::new(name.clone(), name)
+    }
+}
+
+impl<K: AgentKey> Agent<K> {
+    /// An agent with a key (how handoffs refer to it) and a display name (what the
+    /// model sees, e.g. in `transfer_to_<name>`).
+    pub fn new(key: K, name: impl Into<String>) -> Self {
+        Self {
+            key,
+            name: name.into(),
+            instructions: Ok(None),
+            handoff_description: None,
+            handoffs: Vec::new(),
+            tools: Vec::new(),
+            model: None,
+            model_settings: ModelSettings::default(),
+            respan: None,
+            prompt: None,
+        }
+    }
+
+    /// Static instructions (the system message).
+    pub fn instructions(mut self, text: impl Into<String>) -> Self {
+        self.instructions = Ok(Some(text.into()));
+        self
+    }
+
+    /// Instructions from a [tera](https://keats.github.io/tera/) template, rendered
+    /// once, here, with `vars` (any `Serialize` struct or map).
+    ///
+    /// ```
+    /// use respan_runtime::Agent;
+    /// let agent = Agent::named("Technical Agent").instructions_template(
+    ///     "Handle technical support questions for {{ product }}.",
+    ///     &serde_json::json!({"product": "Respan"}),
+    /// );
+    /// assert_eq!(
+    ///     agent.instructions_text(),
+    ///     Some("Handle technical support questions for Respan.")
+    /// );
+    /// ```
+    pub fn instructions_template(
+        mut self,
+        source: impl Into<String>,
+        vars: &impl serde::Serialize,
+    ) -> Self {
+        let source = source.into();
+        self.instructions = tera::Context::from_serialize(vars)
+            .and_then(|ctx| tera::Tera::one_off(&source, &ctx, false))
+            .map(Some)
+            .map_err(|e| error_chain(&e));
+        self
+    }
+
+    /// How other agents' models see this agent when offered a handoff to it.
+    pub fn handoff_description(mut self, text: impl Into<String>) -> Self {
+        self.handoff_description = Some(text.into());
+        self
+    }
+
+    /// Adds a handoff target (by key; it must be in the same [`AgentSet`]).
+    pub fn handoff(mut self, target: K) -> Self {
+        self.handoffs.push(target);
+        self
+    }
+
+    /// Adds several handoff targets, in order.
+    pub fn handoffs(mut self, targets: impl IntoIterator<Item = K>) -> Self {
+        self.handoffs.extend(targets);
+        self
+    }
+
+    /// Adds a function tool.
+    pub fn tool(mut self, tool: impl Tool + 'static) -> Self {
+        self.tools.push(Arc::new(tool));
+        self
+    }
+
+    /// Adds a shared function tool.
+    pub fn tool_arc(mut self, tool: Arc<dyn Tool>) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// The model (default: the gateway's default model).
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Model settings.
+    pub fn model_settings(mut self, settings: ModelSettings) -> Self {
+        self.model_settings = settings;
+        self
+    }
+
+    /// Respan gateway parameters.
+    pub fn respan(mut self, params: RespanParams) -> Self {
+        self.respan = Some(params);
+        self
+    }
+
+    /// A prompt managed on the gateway.
+    pub fn prompt(mut self, prompt: GatewayPrompt) -> Self {
+        self.prompt = Some(prompt);
+        self
+    }
+
+    /// The key.
+    pub fn key(&self) -> &K {
+        &self.key
+    }
+    /// The display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The rendered instructions (`None` if unset or the template failed).
+    pub fn instructions_text(&self) -> Option<&str> {
+        self.instructions.as_ref().ok().and_then(|i| i.as_deref())
+    }
+    /// The handoff description.
+    pub fn handoff_description_text(&self) -> Option<&str> {
+        self.handoff_description.as_deref()
+    }
+    /// The handoff targets.
+    pub fn handoff_targets(&self) -> &[K] {
+        &self.handoffs
+    }
+    /// The function tools.
+    pub fn tools(&self) -> &[Arc<dyn Tool>] {
+        &self.tools
+    }
+    /// The model, if set.
+    pub fn model_name(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+    /// The model settings.
+    pub fn settings(&self) -> &ModelSettings {
+        &self.model_settings
+    }
+    /// The Respan parameters.
+    pub fn respan_params(&self) -> Option<&RespanParams> {
+        self.respan.as_ref()
+    }
+    /// The gateway prompt.
+    pub fn gateway_prompt(&self) -> Option<&GatewayPrompt> {
+        self.prompt.as_ref()
+    }
+    /// The name of the tool that hands off to this agent.
+    pub fn handoff_tool_name(&self) -> String {
+        handoff_tool_name(&self.name)
+    }
+}
+
+impl<K: AgentKey> Debug for Agent<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("key", &self.key)
+            .field("name", &self.name)
+            .field("instructions", &self.instructions)
+            .field("handoff_description", &self.handoff_description)
+            .field("handoffs", &self.handoffs)
+            .field(
+                "tools",
+                &self.tools.iter().map(|t| t.name()).collect::<Vec<_>>(),
+            )
+            .field("model", &self.model)
+            .field("model_settings", &self.model_settings)
+            .field("respan", &self.respan)
+            .field("prompt", &self.prompt)
+            .finish()
+    }
+}
+
+/// The SDK's handoff tool name: `transfer_to_` + the name with every character
+/// outside `[A-Za-z0-9_]` replaced by `_`, lower-cased.
+pub fn handoff_tool_name(agent_name: &str) -> String {
+    let snake: String = agent_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("transfer_to_{snake}")
+}
+
+/// The SDK's handoff tool description (the trailing space is the SDK's too).
+pub fn handoff_tool_description(agent_name: &str, handoff_description: Option<&str>) -> String {
+    format!(
+        "Handoff to the {agent_name} agent to handle the request. {}",
+        handoff_description.unwrap_or("")
+    )
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+/// The agents of a workflow, keyed; handoffs refer to keys (cycles are fine).
+///
+/// Request parts that do not change between requests (tool definitions, settings,
+/// placed Respan parameters, headers) are built once, on the first run.
+///
+/// ```
+/// use respan_runtime::{Agent, AgentSet};
+/// let agents = AgentSet::new("triage".to_string())
+///     .agent(Agent::new("triage".to_string(), "Triage Agent").handoff("billing".to_string()))
+///     .agent(Agent::new("billing".to_string(), "Billing Agent"))
+///     .max_turns(5);
+/// assert_eq!(agents.get(&"billing".to_string()).map(|a| a.name()), Some("Billing Agent"));
+/// ```
+pub struct AgentSet<K: AgentKey = String> {
+    entry: K,
+    agents: Vec<Agent<K>>,
+    max_turns: u32,
+    prepared: OnceLock<Result<Arc<Prepared>, PrepareError>>,
+}
+
+impl<K: AgentKey> Clone for AgentSet<K> {
+    fn clone(&self) -> Self {
+        Self {
+            entry: self.entry.clone(),
+            agents: self.agents.clone(),
+            max_turns: self.max_turns,
+            prepared: self.prepared.clone(),
+        }
+    }
+}
+
+impl<K: AgentKey> Debug for AgentSet<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentSet")
+            .field("entry", &self.entry)
+            .field("agents", &self.agents)
+            .field("max_turns", &self.max_turns)
+            .finish()
+    }
+}
+
+/// The default bound on model requests per run.
+pub const DEFAULT_MAX_TURNS: u32 = 10;
+
+impl<K: AgentKey> AgentSet<K> {
+    /// An empty set whose runs start at `entry`.
+    pub fn new(entry: K) -> Self {
+        Self {
+            entry,
+            agents: Vec::new(),
+            max_turns: DEFAULT_MAX_TURNS,
+            prepared: OnceLock::new(),
+        }
+    }
+
+    /// Adds an agent (replacing one with the same key).
+    pub fn agent(mut self, agent: Agent<K>) -> Self {
+        match self.agents.iter_mut().find(|a| a.key == agent.key) {
+            Some(existing) => *existing = agent,
+            None => self.agents.push(agent),
+        }
+        self.prepared = OnceLock::new();
+        self
+    }
+
+    /// The bound on model requests per run (default 10).
+    pub fn max_turns(mut self, n: u32) -> Self {
+        self.max_turns = n;
+        self
+    }
+
+    /// An agent by key.
+    pub fn get(&self, key: &K) -> Option<&Agent<K>> {
+        self.agents.iter().find(|a| &a.key == key)
+    }
+
+    /// The entry agent's key.
+    pub fn entry(&self) -> &K {
+        &self.entry
+    }
+
+    /// The bound on model requests per run.
+    pub fn max_turns_value(&self) -> u32 {
+        self.max_turns
+    }
+
+    /// All agents, in the order they were added.
+    pub fn agents(&self) -> impl Iterator<Item = &Agent<K>> {
+        self.agents.iter()
+    }
+
+    pub(crate) fn agent_at(&self, index: usize) -> &Agent<K> {
+        &self.agents[index]
+    }
+
+    /// Checks the set and builds the static request parts, once.
+    pub(crate) fn prepared(&self) -> Result<Arc<Prepared>, Error> {
+        self.prepared
+            .get_or_init(|| self.prepare().map(Arc::new))
+            .clone()
+            .map_err(PrepareError::into_error)
+    }
+
+    fn index_of(&self, key: &K) -> Option<usize> {
+        self.agents.iter().position(|a| &a.key == key)
+    }
+
+    fn prepare(&self) -> Result<Prepared, PrepareError> {
+        let entry = self.index_of(&self.entry).ok_or_else(|| {
+            PrepareError::AgentSet(format!(
+                "the entry agent {:?} is not in the set; add it with AgentSet::agent",
+                self.entry
+            ))
+        })?;
+        let mut agents = Vec::with_capacity(self.agents.len());
+        for agent in &self.agents {
+            agents.push(self.prepare_agent(agent)?);
+        }
+        Ok(Prepared { entry, agents })
+    }
+
+    fn prepare_agent(&self, agent: &Agent<K>) -> Result<PreparedAgent, PrepareError> {
+        let system = agent
+            .instructions
+            .clone()
+            .map_err(|message| PrepareError::Template {
+                agent: agent.name.clone(),
+                message,
+            })?;
+
+        let mut tool_defs = Vec::new();
+        let mut handoffs = HashMap::new();
+        let mut tools = HashMap::new();
+        for (i, tool) in agent.tools.iter().enumerate() {
+            tool_defs.push(definition(
+                tool.name(),
+                tool.description(),
+                tool.parameters(),
+                tool.strict(),
+            ));
+            tools.insert(tool.name().to_string(), i);
+        }
+        for target in &agent.handoffs {
+            let index = self.index_of(target).ok_or_else(|| {
+                PrepareError::AgentSet(format!(
+                    "agent {:?} hands off to {target:?}, which is not in the set",
+                    agent.name
+                ))
+            })?;
+            let target = &self.agents[index];
+            let name = target.handoff_tool_name();
+            if handoffs.contains_key(&name) {
+                continue;
+            }
+            tool_defs.push(definition(
+                &name,
+                &handoff_tool_description(&target.name, target.handoff_description.as_deref()),
+                serde_json::json!({
+                    "type": "object",
+                    "properties": {},
+                    "required": [],
+                    "additionalProperties": false
+                }),
+                true,
+            ));
+            handoffs.insert(name, index);
+        }
+
+        let mut fixed = Map::new();
+        if !tool_defs.is_empty() {
+            fixed.insert("tools".into(), Value::Array(tool_defs));
+        }
+        agent.model_settings.write_into(&mut fixed);
+        let header = place(agent.respan.as_ref(), agent.prompt.as_ref(), &mut fixed);
+        for (key, value) in &agent.model_settings.extra_body {
+            if matches!(key.as_str(), "model" | "messages" | "stream") {
+                continue;
+            }
+            match (fixed.get_mut(key), value) {
+                (Some(Value::Object(existing)), Value::Object(more)) => {
+                    existing.extend(more.clone())
+                }
+                _ => {
+                    fixed.insert(key.clone(), value.clone());
+                }
+            }
+        }
+
+        let mut headers = HeaderMap::new();
+        for (name, value) in &agent.model_settings.extra_headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| {
+                PrepareError::Config(format!("agent {:?}: header name {name:?}: {e}", agent.name))
+            })?;
+            let value = HeaderValue::from_str(value).map_err(|e| {
+                PrepareError::Config(format!("agent {:?}: header {name}: {e}", agent.name))
+            })?;
+            headers.insert(name, value);
+        }
+        if !header.is_empty() {
+            let value = HeaderValue::from_str(&encode_header(&header))
+                .map_err(|e| PrepareError::Config(e.to_string()))?;
+            headers.insert(HeaderName::from_static("x-data-respan-params"), value);
+        }
+        debug_assert_eq!(
+            RESPAN_PARAMS_HEADER.to_ascii_lowercase(),
+            "x-data-respan-params"
+        );
+
+        // Only the offline gateway is told the agent's name (it has no other way to
+        // know it); the real gateway gets exactly the SDK's requests.
+        let mut offline_headers = headers.clone();
+        let encoded: String = agent
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        if let Ok(value) = HeaderValue::from_str(&encoded) {
+            offline_headers.insert(HeaderName::from_static(OFFLINE_AGENT_HEADER), value);
+        }
+
+        Ok(PreparedAgent {
+            system,
+            offline_headers,
+            model: agent.model.clone(),
+            fixed,
+            headers,
+            handoffs,
+            tools,
+            handoff_output: format!("{{\"assistant\": {}}}", Value::from(agent.name.as_str())),
+        })
+    }
+}
+
+/// The header that tells the offline gateway which agent is asking.
+pub(crate) const OFFLINE_AGENT_HEADER: &str = "x-respan-offline-agent";
+
+/// The request parts of every agent, built once per set.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(crate) entry: usize,
+    pub(crate) agents: Vec<PreparedAgent>,
+}
+
+#[derive(Debug)]
+pub(crate) struct PreparedAgent {
+    pub(crate) system: Option<String>,
+    pub(crate) model: Option<String>,
+    /// Body fields other than model/messages/stream: tools, settings, Respan fields, extra_body.
+    pub(crate) fixed: Map<String, Value>,
+    pub(crate) headers: HeaderMap,
+    /// `headers` plus the agent's name, for the offline gateway.
+    pub(crate) offline_headers: HeaderMap,
+    /// Handoff tool name → index of the target agent.
+    pub(crate) handoffs: HashMap<String, usize>,
+    /// Function tool name → index in the agent's tools.
+    pub(crate) tools: HashMap<String, usize>,
+    /// The tool result of a handoff *to* this agent.
+    pub(crate) handoff_output: String,
+}
+
+/// Preparation errors are cached with the set, so they must be `Clone`.
+#[derive(Clone, Debug)]
+enum PrepareError {
+    Template { agent: String, message: String },
+    AgentSet(String),
+    Config(String),
+}
+
+impl PrepareError {
+    fn into_error(self) -> Error {
+        match self {
+            PrepareError::Template { agent, message } => Error::Template { agent, message },
+            PrepareError::AgentSet(m) => Error::AgentSet(m),
+            PrepareError::Config(m) => Error::Config(m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdk_handoff_names() {
+        assert_eq!(
+            handoff_tool_name("Technical Agent"),
+            "transfer_to_technical_agent"
+        );
+        assert_eq!(handoff_tool_name("Q&A-bot 2"), "transfer_to_q_a_bot_2");
+        assert_eq!(
+            handoff_tool_description("Billing Agent", None),
+            "Handoff to the Billing Agent agent to handle the request. "
+        );
+    }
+
+    #[test]
+    fn template_error_is_kept_for_the_run() {
+        let set = AgentSet::new("a".to_string()).agent(
+            Agent::new("a".to_string(), "A")
+                .instructions_template("{{ missing }}", &serde_json::json!({})),
+        );
+        assert!(matches!(set.prepared(), Err(Error::Template { .. })));
+    }
+
+    #[test]
+    fn unknown_targets_are_errors() {
+        let set = AgentSet::new("a".to_string())
+            .agent(Agent::new("a".to_string(), "A").handoff("b".to_string()));
+        let err = set
+            .prepared()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("not in the set"), "{err}");
+        let set: AgentSet = AgentSet::new("x".to_string());
+        assert!(matches!(set.prepared(), Err(Error::AgentSet(_))));
+    }
+}

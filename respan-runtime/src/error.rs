@@ -1,0 +1,270 @@
+//! The one error type of the runtime.
+//!
+//! Every variant says what went wrong and what to do about it. None of them can
+//! contain the API key: the key only ever lives in the gateway's configuration
+//! (a [`secrecy::SecretString`] and a sensitive header value), never in a message.
+
+use std::time::Duration;
+
+/// Everything that can go wrong while configuring a gateway or running agents.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `RESPAN_API_KEY` is not set (or is empty).
+    #[error(
+        "RESPAN_API_KEY is not set: export RESPAN_API_KEY=<your key> (create one at \
+         https://platform.respan.ai), or run without a key on the offline gateway \
+         (respan::OfflineGateway::start(), or `respan run --offline`)"
+    )]
+    MissingApiKey,
+
+    /// The gateway configuration is invalid (bad URL, key or header value, ...).
+    #[error("invalid gateway configuration: {0}")]
+    Config(String),
+
+    /// The gateway answered with an HTTP error status that is not retried (or no
+    /// longer: `attempts` says how many requests were made).
+    #[error("the gateway answered HTTP {status}: {message}{}{}", log_id_note(log_id), status_hint(*status))]
+    Http {
+        /// The HTTP status code.
+        status: u16,
+        /// The gateway's own message, from whichever error shape it used.
+        message: String,
+        /// `X-Respan-Log-Id` of the failed request, to look it up on the Logs page.
+        log_id: Option<String>,
+        /// How many requests were sent (1 + retries).
+        attempts: u32,
+    },
+
+    /// HTTP 429 after all retries (or with a `Retry-After` longer than the configured maximum).
+    #[error(
+        "rate limited by the gateway (HTTP 429) after {attempts} attempt(s): {message}{}{}; \
+         wait and retry, lower the request rate, or raise Gateway::builder().max_retries(..)",
+        retry_after.map(|d| format!(" (retry after {:.1} s)", d.as_secs_f64())).unwrap_or_default(),
+        log_id_note(log_id)
+    )]
+    RateLimited {
+        /// The gateway's message.
+        message: String,
+        /// How long the gateway asked to wait, when it said.
+        retry_after: Option<Duration>,
+        /// `X-Respan-Log-Id` of the failed request.
+        log_id: Option<String>,
+        /// How many requests were sent (1 + retries).
+        attempts: u32,
+    },
+
+    /// No answer within the configured timeout.
+    #[error(
+        "the gateway did not answer within {:.1} s ({attempts} attempt(s)); check the gateway \
+         is reachable, or raise Gateway::builder().timeout(..)",
+        timeout.as_secs_f64()
+    )]
+    Timeout {
+        /// The per-request timeout.
+        timeout: Duration,
+        /// How many requests were sent (1 + retries).
+        attempts: u32,
+    },
+
+    /// The connection failed (refused, reset, DNS, TLS, ...).
+    #[error(
+        "could not reach the gateway at {url} ({attempts} attempt(s)): {message}; check \
+         RESPAN_BASE_URL and your network"
+    )]
+    Connection {
+        /// The URL requested (never contains the key).
+        url: String,
+        /// What the HTTP client reported.
+        message: String,
+        /// How many requests were sent (1 + retries).
+        attempts: u32,
+    },
+
+    /// The gateway answered 2xx but the body is not a chat completion we can read.
+    #[error(
+        "the gateway's response could not be read: {0}; is RESPAN_BASE_URL an \
+         OpenAI-compatible endpoint (…/chat/completions)?"
+    )]
+    MalformedResponse(String),
+
+    /// The run needed more model turns than allowed.
+    #[error(
+        "Max turns ({max_turns}) exceeded: the agents kept calling tools or handing off; raise \
+         max_turns (AgentSet::max_turns / Runner::max_turns) or check the instructions"
+    )]
+    MaxTurnsExceeded {
+        /// The limit that was exceeded.
+        max_turns: u32,
+    },
+
+    /// The model did something the agent does not allow (e.g. called a tool it was not given).
+    #[error("model behaviour error: {0}")]
+    ModelBehavior(String),
+
+    /// An agent's instructions template failed to render.
+    #[error("the instructions template of agent {agent:?} failed to render: {message}")]
+    Template {
+        /// The agent's display name.
+        agent: String,
+        /// What tera reported.
+        message: String,
+    },
+
+    /// The agent set is inconsistent (unknown entry or handoff target).
+    #[error("invalid agent set: {0}")]
+    AgentSet(String),
+}
+
+fn log_id_note(log_id: &Option<String>) -> String {
+    match log_id {
+        Some(id) => format!(" [X-Respan-Log-Id: {id}]"),
+        None => String::new(),
+    }
+}
+
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        401 | 403 => " (check RESPAN_API_KEY: it is missing, wrong or lacks access)",
+        404 => " (check RESPAN_BASE_URL, e.g. https://api.respan.ai/api, and the model name)",
+        400 | 422 => " (the gateway rejected the request: check the model settings and parameters)",
+        402 => " (add credits or a provider key on the Respan platform)",
+        s if s >= 500 => " (a gateway or provider failure: retry later)",
+        _ => "",
+    }
+}
+
+impl Error {
+    /// The HTTP status, for errors that came with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Http { status, .. } => Some(*status),
+            Error::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// The gateway's `X-Respan-Log-Id` of the failed request, when it sent one.
+    pub fn log_id(&self) -> Option<&str> {
+        match self {
+            Error::Http { log_id, .. } | Error::RateLimited { log_id, .. } => log_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// How many HTTP requests were sent before giving up, for transport errors.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::Http { attempts, .. }
+            | Error::RateLimited { attempts, .. }
+            | Error::Timeout { attempts, .. }
+            | Error::Connection { attempts, .. } => Some(*attempts),
+            _ => None,
+        }
+    }
+}
+
+/// Extracts the gateway's message from an error body. The Respan gateway (and the
+/// providers behind it) use three shapes: `{"error": {"message": ...}}`,
+/// `{"detail": ...}` and `{"error": "text"}`; anything else is shown raw (truncated).
+pub(crate) fn gateway_message(body: &[u8]) -> String {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match value.get("error") {
+            Some(serde_json::Value::Object(obj)) => {
+                if let Some(message) = obj.get("message") {
+                    let mut out = text(message);
+                    if let Some(serde_json::Value::String(kind)) =
+                        obj.get("type").or_else(|| obj.get("code"))
+                    {
+                        out.push_str(&format!(" ({kind})"));
+                    }
+                    return out;
+                }
+                return text(&serde_json::Value::Object(obj.clone()));
+            }
+            Some(serde_json::Value::String(s)) => return s.clone(),
+            _ => {}
+        }
+        if let Some(detail) = value.get("detail") {
+            return text(detail);
+        }
+        if let Some(message) = value.get("message") {
+            return text(message);
+        }
+    }
+    let raw = String::from_utf8_lossy(body);
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return "(empty body)".to_string();
+    }
+    truncate(raw, 500)
+}
+
+/// `retry_after` (seconds) from a 429 body, top level or inside `error`.
+pub(crate) fn body_retry_after(body: &[u8]) -> Option<Duration> {
+    let value = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+    let field = value
+        .get("retry_after")
+        .or_else(|| value.get("error").and_then(|e| e.get("retry_after")))?;
+    let secs = match field {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_error_shapes() {
+        assert_eq!(
+            gateway_message(br#"{"error":{"message":"bad key","type":"auth_error"}}"#),
+            "bad key (auth_error)"
+        );
+        assert_eq!(gateway_message(br#"{"detail":"Not found"}"#), "Not found");
+        assert_eq!(
+            gateway_message(br#"{"detail":[{"msg":"x"}]}"#),
+            r#"[{"msg":"x"}]"#
+        );
+        assert_eq!(gateway_message(br#"{"error":"quota"}"#), "quota");
+        assert_eq!(gateway_message(b"<html>502</html>"), "<html>502</html>");
+        assert_eq!(gateway_message(b""), "(empty body)");
+    }
+
+    #[test]
+    fn retry_after_in_body() {
+        assert_eq!(
+            body_retry_after(br#"{"retry_after": 1.5}"#),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            body_retry_after(br#"{"error": {"retry_after": "2"}}"#),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(body_retry_after(br#"{"retry_after": -1}"#), None);
+        assert_eq!(body_retry_after(b"nope"), None);
+    }
+
+    #[test]
+    fn truncates_on_char_boundary() {
+        assert_eq!(truncate("ééé", 3), "é…");
+    }
+}

@@ -1,0 +1,391 @@
+//! The gateway client: an async-openai client configured for Respan (or any
+//! OpenAI-compatible endpoint), with our transport underneath.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_openai::config::Config;
+use async_openai::traits::RequestOptionsBuilder as _;
+use futures_util::{Stream, StreamExt as _};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::error::Error;
+use crate::retry::{RetryPolicy, Sleeper};
+use crate::transport::{Transport, from_openai};
+use crate::wire::{ChatChunk, ChatCompletion};
+
+/// The Respan gateway's base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.respan.ai/api";
+/// The model used by agents that do not name one.
+pub const DEFAULT_MODEL: &str = "gpt-4o";
+/// The default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Environment variable holding the API key.
+pub const API_KEY_ENV: &str = "RESPAN_API_KEY";
+/// Environment variable overriding the base URL.
+pub const BASE_URL_ENV: &str = "RESPAN_BASE_URL";
+
+/// async-openai configuration built only from what we are given. async-openai's
+/// own `OpenAIConfig` reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID` and
+/// `OPENAI_PROJECT_ID` from the environment; this one never looks there.
+#[derive(Clone)]
+pub(crate) struct RespanConfig {
+    base_url: String,
+    api_key: SecretString,
+    /// Authorization (marked sensitive) and the default headers, built once.
+    headers: HeaderMap,
+}
+
+impl Config for RespanConfig {
+    fn headers(&self) -> HeaderMap {
+        self.headers.clone()
+    }
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+    fn query(&self) -> Vec<(&str, &str)> {
+        Vec::new()
+    }
+    fn api_base(&self) -> &str {
+        &self.base_url
+    }
+    fn api_key(&self) -> &SecretString {
+        &self.api_key
+    }
+}
+
+/// A connection to the Respan gateway (or any OpenAI-compatible endpoint):
+/// `POST {base_url}/chat/completions` with `Authorization: Bearer <key>`.
+///
+/// Cheap to clone. Its `Debug` output never shows the key.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), respan_runtime::Error> {
+/// use std::time::Duration;
+/// let gateway = respan_runtime::Gateway::from_env()?; // RESPAN_API_KEY, RESPAN_BASE_URL
+/// let custom = respan_runtime::Gateway::builder()
+///     .base_url("http://127.0.0.1:8080/v1")
+///     .api_key("sk-local")
+///     .timeout(Duration::from_secs(20))
+///     .max_retries(5)
+///     .default_model("gpt-4o-mini")
+///     .build()?;
+/// # let _ = (gateway, custom); Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: async_openai::Client<RespanConfig>,
+    base_url: String,
+    default_model: String,
+    timeout: Duration,
+    retry: RetryPolicy,
+    /// Keeps an embedded server (the offline gateway) alive as long as the gateway.
+    _guard: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    offline: bool,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("base_url", &self.inner.base_url)
+            .field("api_key", &"[redacted]")
+            .field("default_model", &self.inner.default_model)
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .field("offline", &self.inner.offline)
+            .finish()
+    }
+}
+
+impl Gateway {
+    /// `RESPAN_API_KEY` (required) and `RESPAN_BASE_URL` (default
+    /// `https://api.respan.ai/api`). No `OPENAI_*` variable is read.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::builder_from_env()?.build()
+    }
+
+    /// A builder preset from the environment, to adjust timeouts and so on.
+    pub fn builder_from_env() -> Result<GatewayBuilder, Error> {
+        let key = std::env::var(API_KEY_ENV)
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .ok_or(Error::MissingApiKey)?;
+        let mut builder = Self::builder().api_key(key.trim());
+        if let Ok(url) = std::env::var(BASE_URL_ENV)
+            && !url.trim().is_empty()
+        {
+            builder = builder.base_url(url.trim());
+        }
+        Ok(builder)
+    }
+
+    /// A gateway at `base_url` with `api_key` and default settings.
+    pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Result<Self, Error> {
+        Self::builder().base_url(base_url).api_key(api_key).build()
+    }
+
+    /// A builder: base URL, key, timeout, retries, default model, default headers.
+    pub fn builder() -> GatewayBuilder {
+        GatewayBuilder::default()
+    }
+
+    /// The base URL requests go to (`{base_url}/chat/completions`).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The model of agents that do not name one.
+    pub fn default_model(&self) -> &str {
+        &self.inner.default_model
+    }
+
+    /// The per-request timeout.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// Whether this gateway is the embedded offline gateway.
+    pub fn is_offline(&self) -> bool {
+        self.inner.offline
+    }
+
+    /// Sends one chat-completions request with a body of your own (BYOT) and
+    /// returns the raw JSON answer. `stream` must not be true.
+    pub async fn chat_completion_raw(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        self.inner
+            .client
+            .chat()
+            .create_byot(body)
+            .await
+            .map_err(|e| from_openai(e, self.inner.timeout))
+    }
+
+    pub(crate) async fn complete(
+        &self,
+        body: &impl serde::Serialize,
+        headers: &HeaderMap,
+    ) -> Result<ChatCompletion, Error> {
+        let chat = self.inner.client.chat();
+        let chat = if headers.is_empty() {
+            chat
+        } else {
+            chat.headers(headers.clone())
+        };
+        chat.create_byot(body)
+            .await
+            .map_err(|e| from_openai(e, self.inner.timeout))
+    }
+
+    pub(crate) async fn complete_stream(
+        &self,
+        body: &impl serde::Serialize,
+        headers: &HeaderMap,
+    ) -> Result<std::pin::Pin<Box<dyn Stream<Item = Result<ChatChunk, Error>> + Send>>, Error> {
+        let chat = self.inner.client.chat();
+        let chat = if headers.is_empty() {
+            chat
+        } else {
+            chat.headers(headers.clone())
+        };
+        let timeout = self.inner.timeout;
+        let stream = chat
+            .create_stream_byot::<_, ChatChunk>(body)
+            .await
+            .map_err(|e| from_openai(e, timeout))?;
+        Ok(Box::pin(stream.map(move |item| {
+            item.map_err(|e| from_openai(e, timeout))
+        })))
+    }
+
+    /// Builds a gateway that keeps an embedded server alive.
+    #[cfg(any(feature = "offline", feature = "testing"))]
+    pub(crate) fn with_guard(
+        mut builder: GatewayBuilder,
+        guard: Arc<dyn std::any::Any + Send + Sync>,
+        offline: bool,
+    ) -> Result<Self, Error> {
+        builder.guard = Some(guard);
+        builder.offline = offline;
+        builder.build()
+    }
+}
+
+/// Builds a [`Gateway`]. Every field has a default except the key.
+#[derive(Clone, Default)]
+pub struct GatewayBuilder {
+    base_url: Option<String>,
+    api_key: Option<SecretString>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    default_model: Option<String>,
+    headers: Vec<(String, String)>,
+    sleeper: Option<Sleeper>,
+    guard: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    offline: bool,
+}
+
+impl std::fmt::Debug for GatewayBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayBuilder")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("default_model", &self.default_model)
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+impl GatewayBuilder {
+    /// The base URL (default `https://api.respan.ai/api`); a trailing `/` is ignored.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+    /// The API key (required).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+    /// The timeout of each request, including reading a non-streamed body (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+    /// The TCP/TLS connect timeout (default: the request timeout, at most 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+    /// Retries after the first attempt (default 3; 0 disables retries).
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.retry.max_retries = n;
+        self
+    }
+    /// The whole retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+    /// The model of agents that do not name one (default `gpt-4o`).
+    pub fn default_model(mut self, model: impl Into<String>) -> Self {
+        self.default_model = Some(model.into());
+        self
+    }
+    /// A header sent with every request.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    /// How to wait between retries (tests use one that does not really sleep).
+    pub fn sleeper(mut self, sleeper: Sleeper) -> Self {
+        self.sleeper = Some(sleeper);
+        self
+    }
+
+    /// Checks the settings and builds the gateway.
+    pub fn build(self) -> Result<Gateway, Error> {
+        let api_key = self.api_key.ok_or(Error::MissingApiKey)?;
+        if api_key.expose_secret().trim().is_empty() {
+            return Err(Error::MissingApiKey);
+        }
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string())
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        let parsed = reqwest::Url::parse(&base_url).map_err(|e| {
+            Error::Config(format!(
+                "the base URL {base_url:?} is not a URL ({e}); expected e.g. {DEFAULT_BASE_URL}"
+            ))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::Config(format!(
+                "the base URL {base_url:?} must start with http:// or https://"
+            )));
+        }
+
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| Error::Config(format!("default header name {name:?}: {e}")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|e| Error::Config(format!("default header {name}: {e}")))?;
+            headers.insert(name, value);
+        }
+        // The key must be a valid header value; the error must not quote it.
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", api_key.expose_secret()))
+            .map_err(|_| {
+                Error::Config(
+                    "the API key contains characters not allowed in an HTTP header \
+                     (check RESPAN_API_KEY for stray quotes or newlines)"
+                        .into(),
+                )
+            })?;
+        auth.set_sensitive(true);
+        headers.insert(AUTHORIZATION, auth);
+
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let connect_timeout = self
+            .connect_timeout
+            .unwrap_or_else(|| timeout.min(Duration::from_secs(10)));
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            // Bounds the gaps in a streamed answer; whole requests are bounded by the transport.
+            .read_timeout(timeout)
+            .user_agent(concat!("respan-rs/", env!("CARGO_PKG_VERSION")));
+        let loopback = matches!(
+            parsed.host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+        );
+        if loopback {
+            // A proxy from the environment must not capture a local gateway.
+            http = http.no_proxy();
+        }
+        let http = http
+            .build()
+            .map_err(|e| Error::Config(format!("could not create the HTTP client: {e}")))?;
+
+        let config = RespanConfig {
+            base_url: base_url.clone(),
+            api_key,
+            headers,
+        };
+        let transport = Transport {
+            http: http.clone(),
+            retry: self.retry.clone(),
+            timeout,
+            sleeper: self.sleeper.unwrap_or_default(),
+        };
+        let client = async_openai::Client::build(http, config).with_http_service(transport);
+        Ok(Gateway {
+            inner: Arc::new(Inner {
+                client,
+                base_url,
+                default_model: self
+                    .default_model
+                    .unwrap_or_else(|| DEFAULT_MODEL.to_string()),
+                timeout,
+                retry: self.retry,
+                _guard: self.guard,
+                offline: self.offline,
+            }),
+        })
+    }
+}

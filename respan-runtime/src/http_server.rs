@@ -1,0 +1,312 @@
+//! A small HTTP/1.1 server on tokio for the offline and fake gateways: enough for
+//! an OpenAI-compatible client (content-length bodies, keep-alive, SSE), with
+//! hard limits so a bad client cannot make it allocate without bound.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use serde_json::{Value, json};
+
+use crate::retry::BoxFuture;
+
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// A request as the server read it. Header names are lower-cased.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct HttpRequest {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl HttpRequest {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the server sends back.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum HttpResponse {
+    /// A complete response with a `content-length`.
+    Full {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// `text/event-stream`: each string is sent as one `data:` event, then the connection closes.
+    Sse {
+        events: Vec<String>,
+        /// Pause before each event (to show streaming; zero in tests).
+        pace: Duration,
+    },
+    /// Never answer (until the client gives up).
+    Hang,
+    /// Close the connection without answering.
+    Close,
+}
+
+impl HttpResponse {
+    pub(crate) fn json(status: u16, body: &serde_json::Value) -> Self {
+        HttpResponse::Full {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+}
+
+pub(crate) type Handler =
+    Arc<dyn Fn(HttpRequest) -> BoxFuture<'static, HttpResponse> + Send + Sync>;
+
+/// A running server; dropping it stops accepting and closes the connections.
+#[derive(Debug)]
+pub(crate) struct Server {
+    addr: SocketAddr,
+    _stop: watch::Sender<()>,
+}
+
+impl Server {
+    pub(crate) async fn bind(addr: SocketAddr, handler: Handler) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(());
+        tokio::spawn(accept_loop(listener, handler, stopped));
+        Ok(Self { addr, _stop: stop })
+    }
+
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+async fn accept_loop(listener: TcpListener, handler: Handler, mut stopped: watch::Receiver<()>) {
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let handler = handler.clone();
+                let mut stopped = stopped.clone();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = stopped.changed() => {}
+                        _ = connection(stream, handler) => {}
+                    }
+                });
+            }
+        }
+    }
+}
+
+async fn connection(mut stream: TcpStream, handler: Handler) {
+    let mut buffer = Vec::new();
+    loop {
+        let request = match read_request(&mut stream, &mut buffer).await {
+            Ok(Some(request)) => request,
+            Ok(None) => return,
+            Err(status) => {
+                let _ = write_full(&mut stream, status, &[], b"bad request").await;
+                return;
+            }
+        };
+        match handler(request).await {
+            HttpResponse::Full {
+                status,
+                headers,
+                body,
+            } => {
+                if write_full(&mut stream, status, &headers, &body)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            HttpResponse::Sse { events, pace } => {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                            cache-control: no-cache\r\nconnection: close\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for event in events {
+                    if !pace.is_zero() {
+                        tokio::time::sleep(pace).await;
+                    }
+                    let frame = format!("data: {event}\n\n");
+                    if stream.write_all(frame.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let _ = stream.flush().await;
+                }
+                let _ = stream.shutdown().await;
+                return;
+            }
+            HttpResponse::Hang => {
+                std::future::pending::<()>().await;
+            }
+            HttpResponse::Close => return,
+        }
+    }
+}
+
+/// Reads one request; `Ok(None)` at a clean end of the connection.
+async fn read_request(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+) -> Result<Option<HttpRequest>, u16> {
+    let head_end = loop {
+        if let Some(pos) = find(buffer, b"\r\n\r\n") {
+            break pos;
+        }
+        if buffer.len() > MAX_HEAD {
+            return Err(431);
+        }
+        let mut chunk = [0u8; 8192];
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return Ok(None),
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut request_line = lines.next().unwrap_or_default().split_whitespace();
+    let method = request_line.next().unwrap_or_default().to_string();
+    let path = request_line.next().unwrap_or_default().to_string();
+    if method.is_empty() || path.is_empty() {
+        return Err(400);
+    }
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && !v.eq_ignore_ascii_case("identity"))
+    {
+        return Err(411);
+    }
+    let length = match headers.iter().find(|(n, _)| n == "content-length") {
+        Some((_, v)) => v.parse::<usize>().map_err(|_| 400u16)?,
+        None => 0,
+    };
+    if length > MAX_BODY {
+        return Err(413);
+    }
+    let body_start = head_end + 4;
+    while buffer.len() < body_start + length {
+        let mut chunk = [0u8; 8192];
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return Ok(None),
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let body = buffer[body_start..body_start + length].to_vec();
+    buffer.drain(..body_start + length);
+    Ok(Some(HttpRequest {
+        method,
+        path,
+        headers,
+        body,
+    }))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+async fn write_full(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    stream.write_all(&out).await?;
+    stream.flush().await
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        413 => "Payload Too Large",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+/// The chunks of a streamed answer: role, then text word by word or each tool
+/// call's name and arguments, then the finish reason, the usage and `[DONE]`.
+pub(crate) fn sse_events(
+    id: &str,
+    model: &str,
+    message: &Value,
+    finish: &str,
+    usage: &Value,
+) -> Vec<String> {
+    let chunk = |choices: Value| {
+        json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+               "choices": choices})
+        .to_string()
+    };
+    let mut events = vec![chunk(
+        json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]),
+    )];
+    if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
+        for (i, call) in calls.iter().enumerate() {
+            events.push(chunk(json!([{"index": 0, "delta": {"tool_calls": [{
+                "index": i, "id": call["id"], "type": "function",
+                "function": {"name": call["function"]["name"], "arguments": ""}}]},
+                "finish_reason": null}])));
+            events.push(chunk(json!([{"index": 0, "delta": {"tool_calls": [{
+                "index": i, "function": {"arguments": call["function"]["arguments"]}}]},
+                "finish_reason": null}])));
+        }
+    } else {
+        let text = message.get("content").and_then(Value::as_str).unwrap_or("");
+        for piece in text.split_inclusive(' ') {
+            events.push(chunk(
+                json!([{"index": 0, "delta": {"content": piece}, "finish_reason": null}]),
+            ));
+        }
+    }
+    events.push(chunk(
+        json!([{"index": 0, "delta": {}, "finish_reason": finish}]),
+    ));
+    events.push(
+        json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+               "choices": [], "usage": usage})
+        .to_string(),
+    );
+    events.push("[DONE]".to_string());
+    events
+}

@@ -1,0 +1,452 @@
+//! The run loop, with the Python Agents SDK's semantics: ask the current agent's
+//! model; run the tools it calls; follow a handoff; stop at an answer without tool calls.
+
+use std::panic::AssertUnwindSafe;
+
+use futures_util::{FutureExt as _, StreamExt as _, future::join_all};
+use reqwest::header::HeaderMap;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::agent::{AgentKey, AgentSet};
+use crate::error::{Error, gateway_message};
+use crate::gateway::Gateway;
+use crate::items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
+use crate::result::RunResult;
+use crate::stream::{RunEvent, RunStream};
+use crate::tool::Tool;
+use crate::usage::{Usage, UsageByAgent};
+use crate::wire::{ChatRequest, Messages, content_text};
+
+/// What the model is told when a tool fails or its arguments are not JSON (the SDK's words).
+pub const TOOL_ERROR_MESSAGE: &str = "An error occurred while running the tool. Please try again.";
+/// What the model is told for the handoffs after the first in one response (the SDK's words).
+pub const MULTIPLE_HANDOFFS_MESSAGE: &str = "Multiple handoffs detected, ignoring this one.";
+
+/// Runs agent sets. `Runner::new()` uses the set's `max_turns`; `.max_turns(n)` overrides it.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), respan_runtime::Error> {
+/// use respan_runtime::{Agent, AgentSet, Gateway, Runner};
+/// let gateway = Gateway::from_env()?;
+/// let agents = AgentSet::new("Assistant".to_string())
+///     .agent(Agent::named("Assistant").instructions("You are a helpful assistant.").model("gpt-4o"));
+/// let result = Runner::new().max_turns(3).run(&gateway, &agents, "Hello").await?;
+/// println!("{}", result.final_output);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Runner {
+    max_turns: Option<u32>,
+}
+
+impl Runner {
+    /// A runner with the agent set's settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Overrides the set's bound on model requests per run.
+    pub fn max_turns(mut self, n: u32) -> Self {
+        self.max_turns = Some(n);
+        self
+    }
+
+    /// Runs `agents` from their entry agent on `input` (a message or a conversation).
+    pub async fn run<K: AgentKey>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K>,
+        input: impl Into<Input>,
+    ) -> Result<RunResult<K>, Error> {
+        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        drive(gateway, agents, input.into(), max_turns, None).await
+    }
+
+    /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
+    /// the returned stream yields [`RunEvent`]s as they happen, ending with
+    /// [`RunEvent::Completed`] (or an error).
+    pub fn run_streamed<'a, K: AgentKey>(
+        &self,
+        gateway: &'a Gateway,
+        agents: &'a AgentSet<K>,
+        input: impl Into<Input>,
+    ) -> RunStream<'a, K> {
+        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        let input = input.into();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        RunStream::new(
+            Box::pin(async move { drive(gateway, agents, input, max_turns, Some(tx)).await }),
+            rx,
+        )
+    }
+}
+
+/// Runs `agents` with the default [`Runner`].
+pub async fn run<K: AgentKey>(
+    gateway: &Gateway,
+    agents: &AgentSet<K>,
+    input: impl Into<Input>,
+) -> Result<RunResult<K>, Error> {
+    Runner::new().run(gateway, agents, input).await
+}
+
+/// Streams a run of `agents` with the default [`Runner`].
+pub fn run_streamed<'a, K: AgentKey>(
+    gateway: &'a Gateway,
+    agents: &'a AgentSet<K>,
+    input: impl Into<Input>,
+) -> RunStream<'a, K> {
+    Runner::new().run_streamed(gateway, agents, input)
+}
+
+fn emit<K>(events: &Option<UnboundedSender<RunEvent<K>>>, event: impl FnOnce() -> RunEvent<K>) {
+    if let Some(tx) = events {
+        // The receiver may be gone (the caller dropped the stream); the run still completes.
+        let _ = tx.send(event());
+    }
+}
+
+fn push_item<K: Clone>(
+    items: &mut Vec<RunItem<K>>,
+    events: &Option<UnboundedSender<RunEvent<K>>>,
+    item: RunItem<K>,
+) {
+    emit(events, || RunEvent::Item(item.clone()));
+    items.push(item);
+}
+
+async fn drive<K: AgentKey>(
+    gateway: &Gateway,
+    agents: &AgentSet<K>,
+    input: Input,
+    max_turns: u32,
+    events: Option<UnboundedSender<RunEvent<K>>>,
+) -> Result<RunResult<K>, Error> {
+    let prepared = agents.prepared()?;
+    let mut current = prepared.entry;
+    let mut history = input.into_items();
+    let mut new_items = Vec::new();
+    let mut raw_responses = Vec::new();
+    let mut usage = Usage::default();
+    let mut usage_by_agent = UsageByAgent::default();
+    emit(&events, || RunEvent::AgentUpdated {
+        agent: agents.agent_at(current).key().clone(),
+        name: agents.agent_at(current).name().to_string(),
+    });
+
+    for _turn in 0..max_turns {
+        let agent = agents.agent_at(current);
+        let parts = &prepared.agents[current];
+        let body = ChatRequest {
+            model: parts.model.as_deref().unwrap_or(gateway.default_model()),
+            messages: Messages {
+                system: parts.system.as_deref(),
+                history: &history,
+            },
+            stream: events.is_some(),
+            fixed: &parts.fixed,
+        };
+        let headers = if gateway.is_offline() {
+            &parts.offline_headers
+        } else {
+            &parts.headers
+        };
+        let response = match &events {
+            None => complete(gateway, &body, headers).await?,
+            Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await?,
+        };
+        usage.add(&response.usage);
+        usage_by_agent.add(agent.key(), &response.usage);
+        let (content, calls) = match &response.message {
+            InputItem::Assistant {
+                content,
+                tool_calls,
+            } => (content.clone(), tool_calls.clone()),
+            _ => (None, Vec::new()),
+        };
+        history.push(response.message.clone());
+        raw_responses.push(response);
+
+        if let Some(text) = content
+            .as_ref()
+            .filter(|t| !t.is_empty() || calls.is_empty())
+        {
+            push_item(
+                &mut new_items,
+                &events,
+                RunItem::Message {
+                    agent: agent.key().clone(),
+                    content: text.clone(),
+                },
+            );
+        }
+        if calls.is_empty() {
+            return Ok(RunResult {
+                final_output: content.unwrap_or_default(),
+                last_agent: agent.key().clone(),
+                last_agent_name: agent.name().to_string(),
+                new_items,
+                raw_responses,
+                usage,
+                usage_by_agent,
+                history,
+            });
+        }
+
+        // Every call must name a tool or handoff of this agent, before anything runs.
+        let mut tool_calls = Vec::new();
+        let mut handoff_calls = Vec::new();
+        for call in &calls {
+            if let Some(&target) = parts.handoffs.get(&call.function.name) {
+                handoff_calls.push((call, target));
+            } else if let Some(&tool) = parts.tools.get(&call.function.name) {
+                tool_calls.push((call, tool));
+            } else {
+                return Err(Error::ModelBehavior(format!(
+                    "Tool {} not found in agent {}",
+                    call.function.name,
+                    agent.name()
+                )));
+            }
+        }
+
+        for (call, _) in &tool_calls {
+            push_item(
+                &mut new_items,
+                &events,
+                RunItem::ToolCall {
+                    agent: agent.key().clone(),
+                    call: (*call).clone(),
+                },
+            );
+        }
+        // Tools the model asked for together run concurrently; results keep call order.
+        let outputs = join_all(
+            tool_calls
+                .iter()
+                .map(|(call, tool)| run_tool(agent.tools()[*tool].as_ref(), &call.function)),
+        )
+        .await;
+        for ((call, _), output) in tool_calls.iter().zip(outputs) {
+            history.push(InputItem::Tool {
+                tool_call_id: call.id.clone(),
+                content: output.clone(),
+            });
+            push_item(
+                &mut new_items,
+                &events,
+                RunItem::ToolOutput {
+                    agent: agent.key().clone(),
+                    call_id: call.id.clone(),
+                    output,
+                },
+            );
+        }
+
+        if let Some(((first, target), ignored)) = handoff_calls.split_first() {
+            // As the SDK: the first handoff wins; the others are answered first, with an error.
+            for (call, _) in ignored {
+                history.push(InputItem::Tool {
+                    tool_call_id: call.id.clone(),
+                    content: MULTIPLE_HANDOFFS_MESSAGE.to_string(),
+                });
+                push_item(
+                    &mut new_items,
+                    &events,
+                    RunItem::ToolOutput {
+                        agent: agent.key().clone(),
+                        call_id: call.id.clone(),
+                        output: MULTIPLE_HANDOFFS_MESSAGE.to_string(),
+                    },
+                );
+            }
+            push_item(
+                &mut new_items,
+                &events,
+                RunItem::HandoffCall {
+                    agent: agent.key().clone(),
+                    call: (*first).clone(),
+                },
+            );
+            let output = prepared.agents[*target].handoff_output.clone();
+            history.push(InputItem::Tool {
+                tool_call_id: first.id.clone(),
+                content: output.clone(),
+            });
+            let next = agents.agent_at(*target);
+            tracing::debug!(from = agent.name(), to = next.name(), "handoff");
+            push_item(
+                &mut new_items,
+                &events,
+                RunItem::HandoffOutput {
+                    source: agent.key().clone(),
+                    target: next.key().clone(),
+                    call_id: first.id.clone(),
+                    output,
+                },
+            );
+            current = *target;
+            emit(&events, || RunEvent::AgentUpdated {
+                agent: next.key().clone(),
+                name: next.name().to_string(),
+            });
+        }
+    }
+    Err(Error::MaxTurnsExceeded { max_turns })
+}
+
+/// Runs one tool; failures become the message the model sees, never a run error.
+async fn run_tool(tool: &dyn Tool, call: &FunctionCall) -> String {
+    // An empty argument string means "no arguments", as in the SDK.
+    let arguments = if call.arguments.trim().is_empty() {
+        "{}"
+    } else {
+        call.arguments.as_str()
+    };
+    if serde_json::from_str::<serde::de::IgnoredAny>(arguments).is_err() {
+        tracing::warn!(tool = tool.name(), "the model sent invalid JSON arguments");
+        return TOOL_ERROR_MESSAGE.to_string();
+    }
+    match AssertUnwindSafe(async { tool.call(arguments).await })
+        .catch_unwind()
+        .await
+    {
+        Ok(Ok(output)) => output,
+        Ok(Err(error)) => {
+            tracing::warn!(tool = tool.name(), %error, "tool failed");
+            format!("{TOOL_ERROR_MESSAGE} Error: {error}")
+        }
+        Err(_panic) => {
+            tracing::error!(tool = tool.name(), "tool panicked");
+            format!("{TOOL_ERROR_MESSAGE} Error: the tool panicked")
+        }
+    }
+}
+
+async fn complete(
+    gateway: &Gateway,
+    body: &ChatRequest<'_>,
+    headers: &HeaderMap,
+) -> Result<ModelResponse, Error> {
+    let completion = gateway.complete(body, headers).await?;
+    let usage = completion.usage.unwrap_or_default().to_usage();
+    let Some(choice) = completion.choices.into_iter().next() else {
+        return Err(Error::MalformedResponse(
+            "the response has no choices".to_string(),
+        ));
+    };
+    let tool_calls = choice.message.tool_calls.unwrap_or_default();
+    let content = content_text(choice.message.content.as_ref()).or(choice.message.refusal);
+    Ok(ModelResponse {
+        id: completion.id,
+        model: completion.model,
+        message: InputItem::Assistant {
+            content,
+            tool_calls,
+        },
+        finish_reason: choice.finish_reason,
+        usage: Usage {
+            requests: 1,
+            ..usage
+        },
+    })
+}
+
+/// Reads a streamed answer, forwarding text deltas, into the same response a
+/// non-streamed request gives.
+async fn complete_streamed<K: AgentKey>(
+    gateway: &Gateway,
+    body: &ChatRequest<'_>,
+    headers: &HeaderMap,
+    agent: &K,
+    events: &UnboundedSender<RunEvent<K>>,
+) -> Result<ModelResponse, Error> {
+    /// More parallel calls than this in one response is not a model, it is garbage.
+    const MAX_CALLS: usize = 128;
+    let mut stream = gateway.complete_stream(body, headers).await?;
+    let mut id = None;
+    let mut model = None;
+    let mut content: Option<String> = None;
+    let mut calls: Vec<ToolCall> = Vec::new();
+    let mut finish_reason = None;
+    let mut usage = Usage::default();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if let Some(error) = &chunk.error {
+            return Err(Error::MalformedResponse(format!(
+                "the gateway sent an error in the stream: {}",
+                gateway_message(serde_json::json!({"error": error}).to_string().as_bytes())
+            )));
+        }
+        id = id.or(chunk.id);
+        model = model.or(chunk.model);
+        if let Some(u) = chunk.usage {
+            usage = u.to_usage();
+        }
+        let Some(choice) = chunk.choices.into_iter().next() else {
+            continue;
+        };
+        if let Some(delta) = choice.delta.content
+            && !delta.is_empty()
+        {
+            let _ = events.send(RunEvent::TextDelta {
+                agent: agent.clone(),
+                delta: delta.clone(),
+            });
+            content.get_or_insert_with(String::new).push_str(&delta);
+        }
+        for part in choice.delta.tool_calls.unwrap_or_default() {
+            if part.index >= MAX_CALLS {
+                return Err(Error::MalformedResponse(format!(
+                    "tool call index {} in the stream",
+                    part.index
+                )));
+            }
+            while calls.len() <= part.index {
+                calls.push(ToolCall {
+                    id: String::new(),
+                    kind: "function".to_string(),
+                    function: FunctionCall {
+                        name: String::new(),
+                        arguments: String::new(),
+                    },
+                });
+            }
+            let call = &mut calls[part.index];
+            if let Some(id) = part.id {
+                call.id = id;
+            }
+            if let Some(function) = part.function {
+                if let Some(name) = function.name {
+                    call.function.name.push_str(&name);
+                }
+                if let Some(arguments) = function.arguments {
+                    call.function.arguments.push_str(&arguments);
+                }
+            }
+        }
+        if choice.finish_reason.is_some() {
+            finish_reason = choice.finish_reason;
+        }
+    }
+    if finish_reason.is_none() {
+        return Err(Error::MalformedResponse(
+            "the event stream ended before the answer was complete (no finish_reason); \
+             the connection was probably cut"
+                .to_string(),
+        ));
+    }
+    Ok(ModelResponse {
+        id,
+        model,
+        message: InputItem::Assistant {
+            content,
+            tool_calls: calls,
+        },
+        finish_reason,
+        usage: Usage {
+            requests: 1,
+            ..usage
+        },
+    })
+}

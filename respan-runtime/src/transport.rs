@@ -1,0 +1,234 @@
+//! The HTTP transport under async-openai: timeouts, retries and error capture.
+//!
+//! async-openai sends every request through a tower service. Its default one
+//! retries on its own and, on an error status, keeps only the JSON `{"error":{...}}`
+//! shape and drops the headers, so `Retry-After`, `X-Respan-Log-Id` and the
+//! gateway's other error shapes would be lost. We install this service instead
+//! (`Client::with_http_service`, the `middleware` feature): it owns the one retry
+//! loop, the per-request timeout, and turns error statuses into our [`Error`],
+//! which travels back through async-openai boxed in `OpenAIError::Boxed`.
+
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_openai::error::OpenAIError;
+use async_openai::middleware::HttpRequestFactory;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+
+use crate::error::{Error, body_retry_after, gateway_message, truncate};
+use crate::retry::{BoxFuture, RetryPolicy, Sleeper, header_retry_after};
+
+/// Header the Respan gateway uses to identify a logged request.
+pub(crate) const LOG_ID_HEADER: &str = "x-respan-log-id";
+
+#[derive(Clone, Debug)]
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeout: Duration,
+    pub(crate) sleeper: Sleeper,
+}
+
+/// One failed exchange: the error, whether it may be retried, and how long the server asked to wait.
+struct Failure {
+    error: Error,
+    retryable: bool,
+    retry_after: Option<Duration>,
+}
+
+impl tower::Service<HttpRequestFactory> for Transport {
+    type Response = reqwest::Response;
+    type Error = OpenAIError;
+    type Future = BoxFuture<'static, Result<reqwest::Response, OpenAIError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            this.send(factory)
+                .await
+                .map_err(|e| OpenAIError::Boxed(Box::new(e)))
+        })
+    }
+}
+
+impl Transport {
+    async fn send(&self, factory: HttpRequestFactory) -> Result<reqwest::Response, Error> {
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let request = factory
+                .build()
+                .await
+                .map_err(|e| Error::Config(format!("could not build the request: {e}")))?;
+            let failure = match tokio::time::timeout(self.timeout, self.exchange(request)).await {
+                Ok(Ok(response)) => return Ok(response),
+                Ok(Err(failure)) => failure,
+                Err(_elapsed) => Failure {
+                    error: Error::Timeout {
+                        timeout: self.timeout,
+                        attempts: 0,
+                    },
+                    retryable: true,
+                    retry_after: None,
+                },
+            };
+            let retry = attempt - 1;
+            let delay = if failure.retryable && retry < self.retry.max_retries {
+                self.retry.delay(retry, failure.retry_after)
+            } else {
+                None
+            };
+            let Some(delay) = delay else {
+                return Err(with_attempts(failure.error, attempt));
+            };
+            tracing::warn!(
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                error = %failure.error,
+                "gateway request failed; retrying"
+            );
+            self.sleeper.sleep(delay).await;
+        }
+    }
+
+    /// One request/response. JSON bodies are read here, inside the timeout, so a
+    /// stalled body is a (retryable) timeout too; event streams are passed through.
+    async fn exchange(&self, request: reqwest::Request) -> Result<reqwest::Response, Failure> {
+        let url = request.url().clone();
+        let response = self.http.execute(request).await.map_err(|e| Failure {
+            error: if e.is_timeout() {
+                Error::Timeout {
+                    timeout: self.timeout,
+                    attempts: 0,
+                }
+            } else {
+                Error::Connection {
+                    url: url.to_string(),
+                    message: error_chain(&e),
+                    attempts: 0,
+                }
+            },
+            retryable: !e.is_builder(),
+            retry_after: None,
+        })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let is_stream = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if status.is_success() && is_stream {
+            return Ok(response);
+        }
+        let body = response.bytes().await.map_err(|e| Failure {
+            error: Error::Connection {
+                url: url.to_string(),
+                message: format!("reading the response body failed: {}", error_chain(&e)),
+                attempts: 0,
+            },
+            retryable: true,
+            retry_after: None,
+        })?;
+        if status.is_success() {
+            let mut rebuilt = http::Response::new(body);
+            *rebuilt.status_mut() = status;
+            *rebuilt.headers_mut() = headers;
+            return Ok(reqwest::Response::from(rebuilt));
+        }
+        Err(status_failure(status.as_u16(), &headers, &body))
+    }
+}
+
+fn status_failure(status: u16, headers: &HeaderMap, body: &[u8]) -> Failure {
+    let log_id = headers
+        .get(LOG_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| truncate(v, 200));
+    let message = gateway_message(body);
+    if status == 429 {
+        let retry_after = header_retry_after(headers).or_else(|| body_retry_after(body));
+        return Failure {
+            error: Error::RateLimited {
+                message,
+                retry_after,
+                log_id,
+                attempts: 0,
+            },
+            retryable: true,
+            retry_after,
+        };
+    }
+    Failure {
+        error: Error::Http {
+            status,
+            message,
+            log_id,
+            attempts: 0,
+        },
+        retryable: status >= 500,
+        retry_after: if status >= 500 {
+            header_retry_after(headers)
+        } else {
+            None
+        },
+    }
+}
+
+fn with_attempts(mut error: Error, n: u32) -> Error {
+    match &mut error {
+        Error::Http { attempts, .. }
+        | Error::RateLimited { attempts, .. }
+        | Error::Timeout { attempts, .. }
+        | Error::Connection { attempts, .. } => *attempts = n,
+        _ => {}
+    }
+    error
+}
+
+/// reqwest's top-level message is terse ("error sending request"); the causes say why.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+/// Turns what async-openai returns into our error.
+pub(crate) fn from_openai(error: OpenAIError, timeout: Duration) -> Error {
+    match error {
+        OpenAIError::Boxed(boxed) => match boxed.downcast::<Error>() {
+            Ok(ours) => *ours,
+            Err(other) => Error::MalformedResponse(other.to_string()),
+        },
+        OpenAIError::JSONDeserialize(e, content) => {
+            Error::MalformedResponse(format!("{e} (body: {})", truncate(&content, 300)))
+        }
+        OpenAIError::Reqwest(e) if e.is_timeout() => Error::Timeout {
+            timeout,
+            attempts: 1,
+        },
+        OpenAIError::Reqwest(e) => Error::Connection {
+            url: e.url().map(|u| u.to_string()).unwrap_or_default(),
+            message: error_chain(&e),
+            attempts: 1,
+        },
+        OpenAIError::StreamError(e) => {
+            Error::MalformedResponse(format!("the event stream broke: {e}"))
+        }
+        OpenAIError::ApiError(api) => Error::Http {
+            status: api.status_code.as_u16(),
+            message: api.api_error.message,
+            log_id: None,
+            attempts: 1,
+        },
+        other => Error::MalformedResponse(other.to_string()),
+    }
+}
