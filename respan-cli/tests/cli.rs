@@ -141,8 +141,8 @@ fn graph_draws_the_support_handoffs() {
     let out = respan(&["graph", "--format", "dot", "workflows/support.toml"]);
     assert!(out.status.success());
     let dot = text(&out.stdout);
-    assert!(dot.starts_with("digraph support {"));
-    assert!(dot.contains("    triage -> technical;\n"));
+    assert!(dot.starts_with("digraph \"support\" {"));
+    assert!(dot.contains("    \"triage\" -> \"technical\";\n"));
 }
 
 #[test]

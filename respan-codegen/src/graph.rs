@@ -1,6 +1,7 @@
 //! The handoff graph of a workflow, as Mermaid or Graphviz DOT text. Node ids are
-//! agent ids, labels are display names; the entry is marked and each agent's
-//! tools are listed in its node.
+//! agent ids (in Mermaid, the few ids that are flowchart keywords, such as `end`,
+//! are capitalized: `End`), labels are display names; the entry is marked and each
+//! agent's tools are listed in its node.
 
 use std::fmt::Write;
 
@@ -36,18 +37,55 @@ pub fn mermaid(spec: &Spec) -> String {
                 escape_mermaid(&tools(agent))
             );
         }
-        let _ = writeln!(out, "    {}[\"{label}\"]", agent.id.value);
+        let _ = writeln!(out, "    {}[\"{label}\"]", mermaid_id(&agent.id.value));
     }
     for agent in &spec.agents {
         for target in &agent.handoffs {
-            let _ = writeln!(out, "    {} --> {}", agent.id.value, target.value);
+            let _ = writeln!(
+                out,
+                "    {} --> {}",
+                mermaid_id(&agent.id.value),
+                mermaid_id(&target.value)
+            );
         }
     }
     if let Some(entry) = spec.entry_agent() {
         out.push_str("    classDef entry stroke-width:3px\n");
-        let _ = writeln!(out, "    class {} entry", entry.id.value);
+        let _ = writeln!(out, "    class {} entry", mermaid_id(&entry.id.value));
     }
     out
+}
+
+/// Words Mermaid's flowchart grammar takes as keywords, so they cannot be node
+/// ids as written (checked against mermaid 11's parser).
+const MERMAID_KEYWORDS: &[&str] = &[
+    "call",
+    "class",
+    "click",
+    "end",
+    "flowchart",
+    "graph",
+    "href",
+    "interpolate",
+    "style",
+    "subgraph",
+];
+
+/// The node id of an agent: its id, capitalized if Mermaid would read a keyword.
+fn mermaid_id(id: &str) -> std::borrow::Cow<'_, str> {
+    if MERMAID_KEYWORDS.contains(&id) {
+        let mut chars = id.chars();
+        let first = chars
+            .next()
+            .map(|c| c.to_ascii_uppercase())
+            .unwrap_or_default();
+        std::iter::once(first)
+            .chain(chars)
+            .collect::<String>()
+            .into()
+    } else {
+        id.into()
+    }
 }
 
 /// A Graphviz DOT digraph of the handoffs.
@@ -59,12 +97,17 @@ pub fn mermaid(spec: &Spec) -> String {
 /// [agents.assistant]
 /// "#).spec.unwrap();
 /// let text = respan_codegen::graph::dot(&spec);
-/// assert!(text.starts_with("digraph hello {"));
-/// assert!(text.contains(r#"assistant [label="Assistant\n(entry)", penwidth=2];"#));
+/// assert!(text.starts_with("digraph \"hello\" {"));
+/// assert!(text.contains(r#""assistant" [label="Assistant\n(entry)", penwidth=2];"#));
 /// ```
 pub fn dot(spec: &Spec) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "digraph {} {{", spec.workflow.name.value);
+    // Ids are quoted: DOT keywords (`node`, `graph`, ...) are fine agent ids.
+    let _ = writeln!(
+        out,
+        "digraph \"{}\" {{",
+        escape_dot(&spec.workflow.name.value)
+    );
     out.push_str("    rankdir=LR;\n    node [shape=box, style=rounded];\n");
     for agent in &spec.agents {
         let mut label = escape_dot(&agent.name.value);
@@ -78,13 +121,18 @@ pub fn dot(spec: &Spec) -> String {
         }
         let _ = writeln!(
             out,
-            "    {} [label=\"{label}\"{attributes}];",
-            agent.id.value
+            "    \"{}\" [label=\"{label}\"{attributes}];",
+            escape_dot(&agent.id.value)
         );
     }
     for agent in &spec.agents {
         for target in &agent.handoffs {
-            let _ = writeln!(out, "    {} -> {};", agent.id.value, target.value);
+            let _ = writeln!(
+                out,
+                "    \"{}\" -> \"{}\";",
+                escape_dot(&agent.id.value),
+                escape_dot(&target.value)
+            );
         }
     }
     out.push_str("}\n");

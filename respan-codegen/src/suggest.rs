@@ -1,21 +1,33 @@
 //! "Did you mean ...?": the closest candidate by edit distance.
 
-/// The Levenshtein distance between two strings, counted in chars.
+/// The edit distance between two strings, counted in chars: insertions,
+/// deletions, substitutions and swaps of two adjacent chars (`modle` -> `model`
+/// is one edit), each costing 1 (the optimal string alignment distance).
 ///
 /// ```
-/// assert_eq!(respan_codegen::suggest::levenshtein("biling", "billing"), 1);
-/// assert_eq!(respan_codegen::suggest::levenshtein("", "abc"), 3);
+/// use respan_codegen::suggest::edit_distance;
+/// assert_eq!(edit_distance("biling", "billing"), 1);
+/// assert_eq!(edit_distance("modle", "model"), 1);
+/// assert_eq!(edit_distance("", "abc"), 3);
 /// ```
-pub fn levenshtein(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // Three rows: the one before the previous is needed for swaps.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
+    for i in 0..a.len() {
         current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        for j in 0..b.len() {
+            let substitution = previous[j] + usize::from(a[i] != b[j]);
+            let mut best = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                best = best.min(before[j - 1] + 1);
+            }
+            current[j + 1] = best;
         }
+        std::mem::swap(&mut before, &mut previous);
         std::mem::swap(&mut previous, &mut current);
     }
     previous[b.len()]
@@ -43,7 +55,7 @@ pub fn did_you_mean<'a>(
         let distance = if candidate.to_lowercase() == lower {
             0
         } else {
-            levenshtein(name, candidate)
+            edit_distance(name, candidate)
         };
         let limit = (name.chars().count().max(candidate.chars().count()) / 3).max(1);
         // An abbreviation (`customer_id` for `customer_identifier`) is a typo too.
@@ -66,9 +78,11 @@ mod tests {
 
     #[test]
     fn distances() {
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("same", "same"), 0);
-        assert_eq!(levenshtein("héllo", "hello"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+        assert_eq!(edit_distance("héllo", "hello"), 1);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("ca", "abc"), 3);
     }
 
     #[test]
