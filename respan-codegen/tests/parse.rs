@@ -4,7 +4,7 @@
 use respan_codegen::spec::{PlacementSpec, ToolChoiceSpec};
 use respan_codegen::{Checked, check_source};
 
-fn text<'a>(checked: &'a Checked, span: respan_codegen::spec::Span) -> &'a str {
+fn text(checked: &Checked, span: respan_codegen::spec::Span) -> &str {
     &checked.source[span.start..span.end]
 }
 
@@ -166,7 +166,7 @@ command = ["python3", "weather.py"]
         s.tool_choice.as_ref().unwrap().value,
         ToolChoiceSpec::Function("weather".into())
     );
-    assert_eq!(s.parallel_tool_calls.as_ref().unwrap().value, false);
+    assert!(!s.parallel_tool_calls.as_ref().unwrap().value);
     assert_eq!(
         s.response_format.as_ref().unwrap().value["type"],
         "json_object"
