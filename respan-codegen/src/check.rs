@@ -19,6 +19,9 @@ const RUST_KEYWORDS: &[&str] = &[
     "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
 ];
 
+/// The headline when no agent is declared (also used to avoid a follow-on error).
+pub(crate) const NO_AGENTS: &str = "workflow has no agents";
+
 /// OpenAI rejects function (tool) names longer than this.
 const MAX_TOOL_NAME: usize = 64;
 
@@ -64,6 +67,9 @@ fn workflow(spec: &Spec, out: &mut Vec<Diagnostic>) {
             workflow.name.span,
             format!("{problem}: the workflow becomes a Rust module of this name"),
         );
+        if workflow.name.span == workflow.span {
+            d = d.with_note("without `name`, the workflow is named after its file");
+        }
         if let Some(fixed) = fixed_identifier(&workflow.name.value) {
             d = d.with_help(format!("use `name = \"{fixed}\"` in `[workflow]`"));
         }
@@ -76,12 +82,8 @@ fn workflow(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
     if spec.agents.is_empty() {
         out.push(
-            Diagnostic::error(
-                "workflow has no agents",
-                workflow.span,
-                "no `[agents.<id>]` table",
-            )
-            .with_help("declare the entry agent, e.g. `[agents.assistant]`"),
+            Diagnostic::error(NO_AGENTS, workflow.span, "no `[agents.<id>]` table")
+                .with_help("declare the entry agent, e.g. `[agents.assistant]`"),
         );
     }
     let entry = &workflow.entry;
@@ -506,7 +508,7 @@ fn prompt_and_output(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
                     if missing {
                         "missing `prompt_id`"
                     } else {
-                        "empty"
+                        "the prompt id cannot be empty"
                     },
                 )
                 .with_help(

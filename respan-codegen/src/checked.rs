@@ -141,7 +141,8 @@ pub fn check_source(display_path: &str, source: &str) -> Checked {
             crate::check::check_spec(spec)
                 .into_iter()
                 // Warnings are only worth reading on an otherwise valid file.
-                .filter(|d| !parse_errors || d.severity == Severity::Error),
+                .filter(|d| !parse_errors || d.severity == Severity::Error)
+                .filter(|d| !(parsed.agents_declared && d.message == crate::check::NO_AGENTS)),
         );
     }
     Checked::new(display_path, source.to_owned(), parsed.spec, diagnostics)

@@ -79,6 +79,9 @@ const PLACEMENTS: &[&str] = &["body", "respan_params", "header"];
 pub struct Parsed {
     pub spec: Option<Spec>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Whether the file has an `agents` key at all (even a malformed one), so
+    /// "workflow has no agents" is not reported on top of its type error.
+    pub(crate) agents_declared: bool,
 }
 
 /// Parses a workflow file's text. `display_path` names the file in the spec; its
@@ -121,6 +124,7 @@ pub fn parse(display_path: &str, source: &str) -> Parsed {
         return Parsed {
             spec: None,
             diagnostics: reader.diagnostics,
+            agents_declared: false,
         };
     }
     let root = document.get_ref();
@@ -137,6 +141,7 @@ pub fn parse(display_path: &str, source: &str) -> Parsed {
         return Parsed {
             spec: None,
             diagnostics: reader.diagnostics,
+            agents_declared: false,
         };
     }
     let spec = Builder {
@@ -147,6 +152,7 @@ pub fn parse(display_path: &str, source: &str) -> Parsed {
     Parsed {
         spec: Some(spec),
         diagnostics: reader.diagnostics,
+        agents_declared: root.contains_key("agents"),
     }
 }
 
@@ -376,7 +382,11 @@ impl Builder<'_, '_> {
         let Some(table) = item.and_then(|item| self.reader.table("workflow", item)) else {
             return workflow;
         };
-        self.unknown_keys("`[workflow]`", table, WORKFLOW_KEYS, |_| None);
+        self.unknown_keys("`[workflow]`", table, WORKFLOW_KEYS, |name| {
+            TOP_KEYS.contains(&name).then(|| {
+                format!("`{name}` is a top-level table: a key written after `[workflow]` belongs to `[workflow]`")
+            })
+        });
         for (key, value) in table.iter() {
             match key.get_ref().as_ref() {
                 "name" => {
