@@ -27,6 +27,7 @@ pub(crate) struct HttpRequest {
 }
 
 impl HttpRequest {
+    #[cfg_attr(not(feature = "offline"), allow(dead_code))]
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

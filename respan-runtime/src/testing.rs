@@ -18,7 +18,7 @@
 //!
 //! assert_eq!(result.last_agent, "billing");
 //! assert_eq!(fake.requests().len(), 2);
-//! assert_eq!(fake.requests()[1].body["messages"][3]["content"], r#"{"assistant": "Billing Agent"}"#);
+//! assert_eq!(fake.requests()[1].body["messages"][2]["content"], r#"{"assistant": "Billing Agent"}"#);
 //! # Ok(()) }
 //! ```
 
