@@ -77,7 +77,9 @@ const PLACEMENTS: &[&str] = &["body", "respan_params", "header"];
 /// diagnostics found on the way (the semantic checks are not run here).
 #[derive(Debug)]
 pub struct Parsed {
+    /// The spec, unless the text is not TOML (syntax errors) or declares nothing.
     pub spec: Option<Spec>,
+    /// Syntax errors, unknown keys, wrong types and other problems of the text.
     pub diagnostics: Vec<Diagnostic>,
     /// Whether the file has an `agents` key at all (even a malformed one), so
     /// "workflow has no agents" is not reported on top of its type error.
