@@ -393,6 +393,13 @@ impl<K: AgentKey> AgentSet<K> {
         let mut handoffs = HashMap::new();
         let mut tools = HashMap::new();
         for (i, tool) in agent.tools.iter().enumerate() {
+            if tools.contains_key(tool.name()) {
+                return Err(PrepareError::AgentSet(format!(
+                    "agent {:?} has two tools named {:?}",
+                    agent.name,
+                    tool.name()
+                )));
+            }
             tool_defs.push(definition(
                 tool.name(),
                 tool.description(),
@@ -411,7 +418,20 @@ impl<K: AgentKey> AgentSet<K> {
             let target = &self.agents[index];
             let name = target.handoff_tool_name();
             if handoffs.contains_key(&name) {
-                continue;
+                if handoffs.get(&name) == Some(&index) {
+                    continue; // the same target listed twice
+                }
+                return Err(PrepareError::AgentSet(format!(
+                    "agent {:?} hands off to two agents whose tool name is {name:?}; \
+                     rename one of them",
+                    agent.name
+                )));
+            }
+            if tools.contains_key(&name) {
+                return Err(PrepareError::AgentSet(format!(
+                    "agent {:?} has a tool and a handoff both named {name:?}",
+                    agent.name
+                )));
             }
             tool_defs.push(definition(
                 &name,

@@ -1,5 +1,6 @@
 //! What a run returns.
 
+use crate::error::Error;
 use crate::items::{InputItem, ModelResponse, RunItem};
 use crate::usage::{Usage, UsageByAgent};
 
@@ -32,6 +33,26 @@ impl<K> RunResult<K> {
     /// Python SDK returns: they are what goes on the wire.
     pub fn to_input_list(&self) -> Vec<InputItem> {
         self.history.clone()
+    }
+
+    /// The final output parsed as JSON into `T`, for agents with a JSON
+    /// `response_format` (structured output).
+    ///
+    /// ```
+    /// # fn demo(result: respan_runtime::RunResult<String>) -> Result<(), respan_runtime::Error> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Answer { city: String, sunny: bool }
+    /// let answer: Answer = result.parse_output()?;
+    /// # let _ = (answer.city, answer.sunny); Ok(()) }
+    /// ```
+    pub fn parse_output<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_str(&self.final_output).map_err(|e| {
+            Error::ModelBehavior(format!(
+                "the final output is not the JSON expected ({e}); set a JSON response_format \
+                 on the agent: {}",
+                crate::error::truncate(&self.final_output, 200)
+            ))
+        })
     }
 
     /// Consumes the result into the conversation (no copy).

@@ -446,3 +446,78 @@ async fn tool_definitions_are_built_once_per_set() {
     }
     assert_eq!(asked.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn structured_output_parses() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Answer {
+        city: String,
+        sunny: bool,
+    }
+    let (fake, gateway) = fake().await;
+    fake.push_text(r#"{"city": "Paris", "sunny": true}"#);
+    fake.push_text("not json");
+    let agents =
+        AgentSet::new("A".to_string()).agent(Agent::named("A").model_settings(ModelSettings {
+            response_format: Some(json!({"type": "json_object"})),
+            ..Default::default()
+        }));
+    let result = respan_runtime::run(&gateway, &agents, "hi")
+        .await
+        .expect("run");
+    assert_eq!(
+        result.parse_output::<Answer>().expect("json"),
+        Answer {
+            city: "Paris".into(),
+            sunny: true
+        }
+    );
+    let result = respan_runtime::run(&gateway, &agents, "hi")
+        .await
+        .expect("run");
+    assert!(matches!(
+        result.parse_output::<Answer>(),
+        Err(Error::ModelBehavior(_))
+    ));
+}
+
+#[tokio::test]
+async fn name_collisions_are_errors() {
+    let (fake, gateway) = fake().await;
+    let schema = json!({"type": "object", "properties": {}});
+    let twice = AgentSet::new("A".to_string()).agent(
+        Agent::named("A")
+            .tool(FunctionTool::sync("t", "d", schema.clone(), |_| {
+                Ok(String::new())
+            }))
+            .tool(FunctionTool::sync("t", "d", schema, |_| Ok(String::new()))),
+    );
+    assert!(matches!(
+        respan_runtime::run(&gateway, &twice, "hi").await,
+        Err(Error::AgentSet(_))
+    ));
+    // "Billing Agent" and "Billing-Agent" both become transfer_to_billing_agent.
+    let clash = AgentSet::new("a".to_string())
+        .agent(Agent::new("a".to_string(), "A").handoffs(["b".to_string(), "c".to_string()]))
+        .agent(Agent::new("b".to_string(), "Billing Agent"))
+        .agent(Agent::new("c".to_string(), "Billing-Agent"));
+    let error = respan_runtime::run(&gateway, &clash, "hi")
+        .await
+        .expect_err("clash");
+    assert!(
+        error.to_string().contains("transfer_to_billing_agent"),
+        "{error}"
+    );
+    // The same target twice is offered once.
+    fake.push_text("ok");
+    let same = AgentSet::new("a".to_string())
+        .agent(Agent::new("a".to_string(), "A").handoffs(["b".to_string(), "b".to_string()]))
+        .agent(Agent::new("b".to_string(), "B"));
+    respan_runtime::run(&gateway, &same, "hi")
+        .await
+        .expect("run");
+    assert_eq!(
+        fake.requests()[0].body["tools"].as_array().map(Vec::len),
+        Some(1)
+    );
+}
