@@ -4,6 +4,149 @@
 //! [Respan gateway](https://respan.ai) (an OpenAI-compatible LLM gateway).
 //!
 //! This facade crate is what applications depend on: it re-exports the runtime
-//! (agents, runner, gateway client) and the compile-time front doors.
+//! (agents, runner, gateway client) and the compile-time front doors:
+//!
+//! - [`workflow!`]`("workflows/support.toml")`: a TOML workflow becomes a typed
+//!   module at compile time (like sqlx's `query!` or askama's templates);
+//! - `build.rs` with `respan_codegen::Builder` and [`include_workflows!`]`()`
+//!   (like prost-build);
+//! - [`respan_agent`]: an agent declared on a Rust struct, whose handoffs and
+//!   tools are Rust paths.
+//!
+//! All three run the same checker, so a mistake gets the same diagnostic (with
+//! `file:line:column` and a fix) from the compiler as from `respan check`.
 
 pub use respan_runtime::*;
+
+mod agent_def;
+pub use agent_def::{AgentDef, AgentSetExt};
+
+/// Declares an agent on a struct: the struct's fields are the template variables
+/// of its instructions, its handoffs and tools are Rust paths.
+///
+/// ```
+/// use respan::{AgentDef, AgentSetExt};
+///
+/// #[respan::respan_agent(
+///     name = "Triage Agent",
+///     instructions = "Route to the appropriate agent based on the question.",
+///     handoffs = [Billing, Technical],
+/// )]
+/// struct Triage;
+///
+/// #[respan::respan_agent(name = "Billing Agent", instructions = "Handle billing questions.")]
+/// struct Billing;
+///
+/// #[respan::respan_agent(
+///     name = "Technical Agent",
+///     model = "claude-sonnet-4-5-20250929",
+///     model_settings(temperature = 0.2),
+///     instructions = "Handle technical support questions for {{ product }}.",
+/// )]
+/// struct Technical {
+///     product: String,
+/// }
+///
+/// let agents = Triage
+///     .agent_set()
+///     .with(&Billing)
+///     .with(&Technical { product: "Respan".into() });
+/// assert_eq!(Technical::ID, "technical");
+/// assert!(agents.get(&Billing::ID).is_some());
+/// ```
+///
+/// Arguments: `name`, `instructions` (a template over the struct's fields),
+/// `model`, `model_settings(temperature = .., top_p = .., max_tokens = .., ...)`,
+/// `handoff_description`, `handoffs = [Type, ...]` (other `#[respan_agent]`
+/// structs), `tools = [path, ...]`, `respan(customer_identifier = .., ...)`,
+/// `prompt(prompt_id = .., schema_version = .., placement = ..)`, and `id` (the
+/// agent's key; default: the struct name in snake_case).
+pub use respan_macros::respan_agent;
+
+/// Compiles a TOML workflow file into a typed module, at compile time.
+///
+/// The path is relative to the package's `CARGO_MANIFEST_DIR` (like sqlx's
+/// `query_file!`); when no file is there, it is looked up next to the source
+/// file that invokes the macro (like `include_str!`). The file is tracked: editing
+/// it rebuilds the crate. A mistake in the file is a compile error at the path,
+/// with the file's own `path:line:column`, the snippet and the fix:
+///
+/// ```text
+/// error: unknown handoff target `biling`
+///          --> workflows/support.toml:8:13
+///           |
+///         8 | handoffs = ["biling", "technical"]
+///           |             ^^^^^^^^ no agent has this id
+///           |
+///           = help: did you mean `billing`?
+///  --> src/main.rs:1:19
+///   |
+/// 1 | respan::workflow!("workflows/support.toml");
+///   |                   ^^^^^^^^^^^^^^^^^^^^^^^^
+/// ```
+///
+/// The module (named by `[workflow] name`, by default the file's stem) holds:
+/// `Agent` (one variant per agent, `ALL`, `ENTRY`, `id()`, `name()`,
+/// `handoffs()`), `<Agent>Handoff` enums of each agent's handoff targets, `Vars`
+/// (one `String` per template variable) and `Workflow` (`new(vars)`,
+/// `run(&gateway, input)`, `agents()`, `agents_mut()`).
+///
+/// ```ignore
+/// respan::workflow!("workflows/support.toml");
+///
+/// let workflow = support::Workflow::new(support::Vars { product: "Respan".into() });
+/// let run = workflow.run(&gateway, "I'm having trouble connecting to the API.").await?;
+/// match run.last_agent {
+///     support::Agent::Technical => println!("technical: {}", run.final_output),
+///     support::Agent::Billing | support::Agent::Triage => println!("{}", run.final_output),
+/// }
+/// ```
+#[macro_export]
+macro_rules! workflow {
+    ($path:literal $(,)?) => {
+        $crate::__private::workflow_impl!($path);
+    };
+}
+
+/// Includes the modules that `respan_codegen::Builder` generated in `build.rs`.
+///
+/// `include_workflows!()` includes every workflow the builder compiled;
+/// `include_workflows!("support")` includes one.
+///
+/// ```ignore
+/// // build.rs
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     respan_codegen::Builder::new().compile_dir("workflows")?;
+///     Ok(())
+/// }
+///
+/// // src/main.rs
+/// respan::include_workflows!();
+/// ```
+#[macro_export]
+macro_rules! include_workflows {
+    () => {
+        ::core::include!(::core::concat!(
+            ::core::env!("OUT_DIR"),
+            "/respan_workflows.rs"
+        ));
+    };
+    ($name:literal $(,)?) => {
+        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/", $name, ".rs"));
+    };
+}
+
+/// What generated code needs; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use respan_macros::workflow as workflow_impl;
+    pub use serde_json;
+
+    /// The object of a `json!({...})` (generated code writes open tables this way).
+    pub fn json_object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        match value {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+}

@@ -122,7 +122,8 @@ impl Builder {
             let Some(spec) = checked.valid_spec() else {
                 continue;
             };
-            let options = Options::new(display.clone());
+            let mut options = Options::new(display.clone());
+            options.source = Some(checked.source.clone());
             let Some(code) = generate::file(spec, &options) else {
                 continue;
             };

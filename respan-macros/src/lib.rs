@@ -1,1 +1,24 @@
-//! Proc macros of respan.
+//! Proc macros of respan: [`workflow!`](macro@workflow) and
+//! [`#[respan_agent]`](macro@respan_agent).
+//!
+//! Thin on purpose: parsing, checking and code generation live in
+//! `respan-codegen`, shared with `build.rs` and the `respan` CLI, so that every
+//! front door reports the same diagnostics. Use these through the `respan`
+//! facade (`respan::workflow!`, `#[respan::respan_agent]`), not directly.
+
+use proc_macro::TokenStream;
+
+mod agent;
+mod workflow;
+
+/// Compiles a TOML workflow file into a typed module. See `respan::workflow!`.
+#[proc_macro]
+pub fn workflow(input: TokenStream) -> TokenStream {
+    workflow::expand(input.into()).into()
+}
+
+/// Declares an agent on a struct. See `respan::respan_agent`.
+#[proc_macro_attribute]
+pub fn respan_agent(args: TokenStream, item: TokenStream) -> TokenStream {
+    agent::expand(args.into(), item.into()).into()
+}

@@ -19,7 +19,7 @@ mod names;
 mod values;
 
 use proc_macro2::{Literal, TokenStream};
-use quote::{ToTokens, quote};
+use quote::{ToTokens, quote, quote_spanned};
 
 use crate::spec::{AgentSpec, Spec, ToolSpec};
 pub use names::{agent_variant, handoff_enum_name, module_name};
@@ -38,6 +38,11 @@ pub struct Options {
     /// from the parent of the generated module (`super::`), unless they start with
     /// `crate::` or `::`.
     pub tools_in_parent: bool,
+    /// The source text, to name lines in docs and errors (tool bindings).
+    pub source: Option<String>,
+    /// The span generated code that can fail to compile is given (the path
+    /// literal of `workflow!`), so that rustc points at it.
+    pub span: Option<proc_macro2::Span>,
 }
 
 impl Options {
@@ -47,6 +52,8 @@ impl Options {
             source_path: source_path.into(),
             prelude: TokenStream::new(),
             tools_in_parent: true,
+            source: None,
+            span: None,
         }
     }
 }
@@ -159,6 +166,11 @@ pub struct Expansion {
 /// `fallback_name` names the stub module when the source has no usable
 /// workflow name (usually the file's stem).
 pub fn expand(checked: &crate::Checked, fallback_name: &str, options: &Options) -> Expansion {
+    let mut options = options.clone();
+    if options.source.is_none() {
+        options.source = Some(checked.source.clone());
+    }
+    let options = &options;
     let errors: Vec<String> = checked
         .diagnostics
         .iter()
@@ -188,6 +200,13 @@ pub fn rendered_error(checked: &crate::Checked, diagnostic: &crate::Diagnostic) 
     let text = checked.render_one(diagnostic, false);
     let text = text.trim_end();
     text.strip_prefix("error: ").unwrap_or(text).to_string()
+}
+
+/// Gives every identifier of a path this span.
+fn set_span(path: &mut syn::Path, span: proc_macro2::Span) {
+    for segment in &mut path.segments {
+        segment.ident.set_span(span);
+    }
 }
 
 /// The agents whose ids make distinct, valid variants (all of them, for a checked spec).
@@ -431,60 +450,114 @@ impl Module<'_> {
 
     /// For every declared tool, a binding to the Rust function that implements it,
     /// so that a missing function is a compile error.
+    ///
+    /// The function is reached through a module alias named after the TOML
+    /// declaration (`use super::super as support_toml_line_14;`), because rustc
+    /// names that alias in its error: "cannot find value `lookup_invoice` in module
+    /// `support_toml_line_14`" points at the file and line to fix.
     fn tool_bindings(&self) -> TokenStream {
-        let bindings: Vec<_> = self
-            .spec
-            .tools
-            .iter()
-            .filter_map(|tool| self.tool_binding(tool))
-            .collect();
+        let mut aliases: Vec<proc_macro2::Ident> = Vec::new();
+        let mut bindings = Vec::new();
+        for tool in &self.spec.tools {
+            let Some((alias, binding)) = self.tool_binding(tool) else {
+                continue;
+            };
+            if let Some(alias) = alias
+                && !aliases.contains(&alias)
+            {
+                aliases.push(alias);
+            }
+            bindings.push(binding);
+        }
         if bindings.is_empty() {
             return TokenStream::new();
         }
+        let span = self
+            .options
+            .span
+            .unwrap_or_else(proc_macro2::Span::call_site);
+        let aliases = aliases.iter().map(|alias| {
+            quote_spanned! {span=>
+                #[allow(unused_imports)]
+                use super::super as #alias;
+            }
+        });
         quote! {
             /// The Rust functions behind the workflow's `[tools.<name>]`.
             #[doc(hidden)]
             pub mod __tools {
+                #(#aliases)*
                 #(#bindings)*
             }
         }
     }
 
-    fn tool_binding(&self, tool: &ToolSpec) -> Option<TokenStream> {
-        let name = ident(&tool.name.value)?;
-        let path = self.tool_path(tool)?;
-        let doc = format!(
-            " `[tools.{}]` of `{}`: the function `{}`.",
-            tool.name.value,
-            self.options.source_path,
-            tool.rust
-                .as_ref()
-                .map(|r| r.value.as_str())
-                .unwrap_or(&tool.name.value)
-        );
-        Some(quote! {
-            #[doc = #doc]
-            #[allow(unused_imports)]
-            use #path as #name;
-        })
-    }
-
-    /// The path of a tool's function as seen from inside `__tools`.
-    fn tool_path(&self, tool: &ToolSpec) -> Option<TokenStream> {
-        let written = tool
-            .rust
-            .as_ref()
-            .map(|r| r.value.as_str())
-            .unwrap_or(&tool.name.value);
-        let path: syn::Path = syn::parse_str(written).ok()?;
+    fn tool_binding(&self, tool: &ToolSpec) -> Option<(Option<proc_macro2::Ident>, TokenStream)> {
+        let written = tool.rust.as_ref().unwrap_or(&tool.name);
+        let mut path: syn::Path = syn::parse_str(&written.value).ok()?;
+        let span = self
+            .options
+            .span
+            .unwrap_or_else(proc_macro2::Span::call_site);
+        set_span(&mut path, span);
         let absolute = path.leading_colon.is_some()
             || path.segments.first().is_some_and(|s| s.ident == "crate");
-        if absolute || !self.options.tools_in_parent {
-            Some(quote! { #path })
+        let doc = format!(
+            " `[tools.{}]` of `{}`{}: the function `{}`.",
+            tool.name.value,
+            self.options.source_path,
+            self.line(tool.span)
+                .map(|line| format!(" (line {line})"))
+                .unwrap_or_default(),
+            written.value,
+        );
+        let (alias, full) = if absolute || !self.options.tools_in_parent {
+            (None, quote! { #path })
         } else {
-            // `__tools` is inside the workflow module, which is inside the invoking scope.
-            Some(quote! { super::super::#path })
+            let alias = self.location_alias(tool.span);
+            (Some(alias.clone()), quote! { #alias::#path })
+        };
+        let binding = quote_spanned! {span=>
+            #[doc = #doc]
+            const _: () = {
+                let _ = #full;
+            };
+        };
+        Some((alias, binding))
+    }
+
+    /// 1-based line of a span, when the source text is known.
+    fn line(&self, span: crate::spec::Span) -> Option<usize> {
+        let source = self.options.source.as_deref()?;
+        let before = source.get(..span.start.min(source.len()))?;
+        Some(before.matches('\n').count() + 1)
+    }
+
+    /// `support_toml_line_14`: an identifier naming a place in the workflow file.
+    fn location_alias(&self, span: crate::spec::Span) -> proc_macro2::Ident {
+        let file = std::path::Path::new(&self.options.source_path)
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut name: String = file
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+            name.insert_str(0, "workflow_");
         }
+        if let Some(line) = self.line(span) {
+            name.push_str(&format!("_line_{line}"));
+        }
+        ident(&name).unwrap_or_else(|| {
+            proc_macro2::Ident::new("workflow_file", proc_macro2::Span::call_site())
+        })
     }
 
     fn workflow(&self, stub: bool) -> TokenStream {
@@ -642,11 +715,6 @@ pub fn agent_calls(
         calls.extend(quote! { .prompt(#prompt) });
     }
     calls
-}
-
-/// The identifier a tool gets in generated code (`lookup_invoice`).
-pub fn tool_ident(name: &str) -> Option<proc_macro2::Ident> {
-    ident(name)
 }
 
 #[cfg(test)]

@@ -1,0 +1,93 @@
+//! The workflows of workflows/ compiled with `respan::workflow!` and run against
+//! the offline gateway.
+
+respan::workflow!("workflows/quickstart.toml");
+respan::workflow!("workflows/switch_models.toml");
+respan::workflow!("workflows/support.toml");
+respan::workflow!("workflows/prompts.toml");
+respan::workflow!("workflows/respan_params.toml");
+
+#[test]
+fn generated_types() {
+    assert_eq!(
+        support::Agent::ALL,
+        [
+            support::Agent::Triage,
+            support::Agent::Billing,
+            support::Agent::Technical
+        ]
+    );
+    assert_eq!(support::Agent::ENTRY, support::Agent::Triage);
+    assert_eq!(support::Agent::Technical.id(), "technical");
+    assert_eq!(support::Agent::Technical.name(), "Technical Agent");
+    assert_eq!(
+        support::Agent::Triage.handoffs(),
+        &[support::Agent::Billing, support::Agent::Technical]
+    );
+    assert_eq!(
+        support::Agent::from(support::TriageHandoff::Billing),
+        support::Agent::Billing
+    );
+    assert_eq!(
+        support::TriageHandoff::try_from(support::Agent::Triage),
+        Err(support::Agent::Triage)
+    );
+
+    let workflow = support::Workflow::new(support::Vars {
+        product: "Respan".into(),
+    });
+    let technical = workflow.agents().get(&support::Agent::Technical).unwrap();
+    assert_eq!(
+        technical.instructions_text(),
+        Some("Handle technical support questions for Respan.")
+    );
+    assert_eq!(technical.model_name(), Some("gpt-4o"));
+
+    let params = respan_params::Workflow::new(respan_params::Vars {});
+    let tracked = params.agents().get(&respan_params::Agent::Tracked).unwrap();
+    assert_eq!(
+        tracked
+            .respan_params()
+            .unwrap()
+            .customer_identifier
+            .as_deref(),
+        Some("user_123")
+    );
+
+    let prompts = prompts::Workflow::new(prompts::Vars::default());
+    let agent = prompts.agents().get(&prompts::Agent::PromptAgent).unwrap();
+    assert_eq!(agent.gateway_prompt().unwrap().prompt_id, "YOUR_PROMPT_ID");
+
+    let switched = switch_models::Workflow::new(switch_models::Vars {})
+        .with_agent(switch_models::Agent::Assistant, |agent| {
+            agent.model("claude-sonnet-4-5-20250929")
+        });
+    let assistant = switched
+        .agents()
+        .get(&switch_models::Agent::Assistant)
+        .unwrap();
+    assert_eq!(assistant.model_name(), Some("claude-sonnet-4-5-20250929"));
+    let _ = quickstart::Workflow::new(quickstart::Vars {});
+}
+
+#[tokio::test]
+async fn support_runs_offline_and_last_agent_is_the_enum() {
+    let gateway = respan::OfflineGateway::start().await.unwrap();
+    let workflow = support::Workflow::new(support::Vars {
+        product: "Respan".into(),
+    });
+    let run = workflow
+        .run(&gateway, "I'm having trouble connecting to the API.")
+        .await
+        .unwrap();
+    let handled_by = match run.last_agent {
+        support::Agent::Technical => "technical",
+        support::Agent::Billing => "billing",
+        support::Agent::Triage => "triage",
+    };
+    assert!(!run.final_output.is_empty());
+    assert!(
+        run.usage_by_agent.get(&run.last_agent).is_some(),
+        "{handled_by}"
+    );
+}
