@@ -646,7 +646,9 @@ fn placeholder_agent(target: &Spanned<String>) -> AgentSpec {
 /// help and notes the TOML path shows under its snippet.
 fn diagnostic_error(diagnostic: &Diagnostic, span: Span) -> syn::Error {
     let mut message = diagnostic.message.clone();
-    if !diagnostic.label.is_empty() {
+    // The label annotates the snippet in TOML files; here it is a note, unless it
+    // only repeats the headline.
+    if !diagnostic.label.is_empty() && !diagnostic.message.contains(&diagnostic.label) {
         message.push_str(&format!("\n= note: {}", diagnostic.label));
     }
     if let Some(help) = &diagnostic.help {
