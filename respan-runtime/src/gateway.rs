@@ -345,10 +345,11 @@ impl GatewayBuilder {
         let connect_timeout = self
             .connect_timeout
             .unwrap_or_else(|| timeout.min(Duration::from_secs(10)));
+        // No reqwest read_timeout: it re-arms a timer on every read (measurably costly,
+        // see benches/run.rs). Whole requests are bounded by the transport, and the
+        // gaps of a streamed answer by the runner.
         let mut http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
-            // Bounds the gaps in a streamed answer; whole requests are bounded by the transport.
-            .read_timeout(timeout)
             .user_agent(concat!("respan-rs/", env!("CARGO_PKG_VERSION")));
         let loopback = matches!(
             parsed.host_str(),

@@ -50,6 +50,8 @@ pub(crate) enum HttpResponse {
         events: Vec<String>,
         /// Pause before each event (to show streaming; zero in tests).
         pace: Duration,
+        /// Keep the connection open after the events, without ending the stream.
+        stall: bool,
     },
     /// Never answer (until the client gives up).
     Hang,
@@ -135,7 +137,11 @@ async fn connection(mut stream: TcpStream, handler: Handler) {
                     return;
                 }
             }
-            HttpResponse::Sse { events, pace } => {
+            HttpResponse::Sse {
+                events,
+                pace,
+                stall,
+            } => {
                 let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
                             cache-control: no-cache\r\nconnection: close\r\n\r\n";
                 if stream.write_all(head.as_bytes()).await.is_err() {
@@ -150,6 +156,9 @@ async fn connection(mut stream: TcpStream, handler: Handler) {
                         return;
                     }
                     let _ = stream.flush().await;
+                }
+                if stall {
+                    std::future::pending::<()>().await;
                 }
                 let _ = stream.shutdown().await;
                 return;

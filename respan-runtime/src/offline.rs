@@ -196,6 +196,7 @@ fn handle(request: &HttpRequest, n: u64, pace: Duration) -> HttpResponse {
         return HttpResponse::Sse {
             events: sse_events(&id, model, &message, finish, &usage),
             pace,
+            stall: false,
         };
     }
     HttpResponse::json(

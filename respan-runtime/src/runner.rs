@@ -370,7 +370,15 @@ async fn complete_streamed<K: AgentKey>(
     let mut calls: Vec<ToolCall> = Vec::new();
     let mut finish_reason = None;
     let mut usage = Usage::default();
-    while let Some(chunk) = stream.next().await {
+    loop {
+        // A stalled stream is a timeout: the gateway's timeout bounds each gap.
+        let next = tokio::time::timeout(gateway.timeout(), stream.next())
+            .await
+            .map_err(|_| Error::Timeout {
+                timeout: gateway.timeout(),
+                attempts: 1,
+            })?;
+        let Some(chunk) = next else { break };
         let chunk = chunk?;
         if let Some(error) = &chunk.error {
             return Err(Error::MalformedResponse(format!(

@@ -55,8 +55,8 @@ enum Kind {
     },
     Hang,
     Close,
-    /// SSE events as given (for truncated or broken streams).
-    Sse(Vec<String>),
+    /// SSE events as given (for truncated or broken streams); `true`: then stall.
+    Sse(Vec<String>, bool),
 }
 
 impl FakeResponse {
@@ -121,9 +121,18 @@ impl FakeResponse {
     /// Server-sent events exactly as given (each one `data: <event>`).
     pub fn sse<S: Into<String>>(events: impl IntoIterator<Item = S>) -> Self {
         Self {
-            kind: Kind::Sse(events.into_iter().map(Into::into).collect()),
+            kind: Kind::Sse(events.into_iter().map(Into::into).collect(), false),
             headers: Vec::new(),
         }
+    }
+
+    /// For [`FakeResponse::sse`]: after the events, keep the stream open without
+    /// ending it (a stalled stream).
+    pub fn stall(mut self) -> Self {
+        if let Kind::Sse(_, stall) = &mut self.kind {
+            *stall = true;
+        }
+        self
     }
 
     /// Never answers (to test timeouts).
@@ -171,6 +180,7 @@ impl FakeResponse {
                         &body["usage"],
                     ),
                     pace: Duration::ZERO,
+                    stall: false,
                 }
             }
             Kind::Completion(body) => {
@@ -188,9 +198,10 @@ impl FakeResponse {
                 headers: self.headers,
                 body,
             },
-            Kind::Sse(events) => HttpResponse::Sse {
+            Kind::Sse(events, stall) => HttpResponse::Sse {
                 events,
                 pace: Duration::ZERO,
+                stall,
             },
             Kind::Hang => HttpResponse::Hang,
             Kind::Close => HttpResponse::Close,

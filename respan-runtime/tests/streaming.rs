@@ -180,3 +180,24 @@ async fn offline_gateway_streams_the_support_scenario() {
     assert_eq!(result.last_agent, "Technical Agent");
     assert!(result.final_output.contains("offline gateway"));
 }
+
+#[tokio::test]
+async fn a_stalled_stream_times_out() {
+    let fake = FakeGateway::start().await.expect("fake");
+    let gateway = fake
+        .gateway_with(Gateway::builder().timeout(std::time::Duration::from_millis(200)))
+        .expect("gateway");
+    fake.push(
+        FakeResponse::sse([
+            r#"{"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"finish_reason":null}]}"#,
+        ])
+        .stall(),
+    );
+    let started = std::time::Instant::now();
+    let error = respan_runtime::run_streamed(&gateway, &support_agents(), "hi")
+        .into_result()
+        .await
+        .expect_err("stalled");
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
