@@ -1,0 +1,28 @@
+//! The support workflow compiled by build.rs and run: against the Respan gateway
+//! with `RESPAN_API_KEY`, else against the embedded offline gateway.
+//!
+//! ```text
+//! cargo run -p respan-example-build-rs
+//! ```
+
+// One module per workflow file: `support`, `quickstart`, ...
+respan::include_workflows!();
+
+#[tokio::main]
+async fn main() -> Result<(), respan::Error> {
+    let gateway = respan::Gateway::from_env_or_offline().await?;
+    let workflow = support::Workflow::new(support::Vars {
+        product: "Respan".into(),
+    });
+    let run = workflow
+        .run(&gateway, "I'm having trouble connecting to the API.")
+        .await?;
+    let team = match run.last_agent {
+        support::Agent::Technical => "technical support",
+        support::Agent::Billing => "billing",
+        support::Agent::Triage => "triage",
+    };
+    println!("Handled by {team} ({})", run.last_agent.name());
+    println!("{}", run.final_output);
+    Ok(())
+}
