@@ -1,0 +1,85 @@
+//! The support scenario with its agents declared in Rust: `#[respan_agent]` on
+//! structs. Handoffs are types and tools are functions, so a typo is a compiler
+//! error; the struct's fields are the instructions' template variables.
+//!
+//! ```sh
+//! cargo run --example agents_in_rust                      # offline gateway, no key needed
+//! RESPAN_API_KEY=... cargo run --example agents_in_rust   # the real Respan gateway
+//! ```
+
+use std::process::ExitCode;
+
+use respan::{AgentDef, AgentSetExt, Gateway, RunItem, respan_agent};
+
+#[respan_agent(
+    name = "Triage Agent",
+    instructions = "Route to the appropriate agent based on the question.",
+    handoffs = [Billing, Technical],
+)]
+struct Triage;
+
+#[respan_agent(
+    name = "Billing Agent",
+    handoff_description = "Billing and payment questions",
+    instructions = "Handle billing and payment questions."
+)]
+struct Billing;
+
+#[respan_agent(
+    name = "Technical Agent",
+    handoff_description = "Technical support and API problems",
+    model = "claude-sonnet-4-5-20250929",
+    model_settings(temperature = 0.2),
+    instructions = "Handle technical support questions for {{ product }}."
+)]
+struct Technical {
+    product: String,
+}
+
+async fn run() -> Result<(), respan::Error> {
+    let gateway = Gateway::from_env_or_offline().await?;
+    if gateway.is_offline() {
+        println!(
+            "No RESPAN_API_KEY: using respan's offline gateway at {} \
+             (export RESPAN_API_KEY=<your key> to use the real Respan gateway).",
+            gateway.base_url()
+        );
+    }
+
+    // The set starts with Triage; every struct adds its agent.
+    let agents = Triage.agent_set().with(&Billing).with(&Technical {
+        product: "Respan".into(),
+    });
+    let result = respan::run(
+        &gateway,
+        &agents,
+        "I'm having trouble connecting to the API.",
+    )
+    .await?;
+
+    for item in &result.new_items {
+        if let RunItem::HandoffOutput { source, target, .. } = item {
+            println!("Handoff: {source} -> {target}");
+        }
+    }
+    // Keys are the structs' ids: compare with `<Struct as AgentDef>::ID`.
+    let team = match result.last_agent {
+        Technical::ID => "technical support",
+        Billing::ID => "billing",
+        _ => "triage",
+    };
+    println!("Handled by: {} ({team})", result.last_agent_name);
+    println!("{}", result.final_output);
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
