@@ -167,6 +167,21 @@ impl GatewayPrompt {
         self.schema_version = version;
         self
     }
+    /// Pins a version of the prompt.
+    pub fn version(mut self, version: impl Into<Value>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+    /// Asks the gateway to echo the rendered prompt.
+    pub fn echo(mut self, echo: bool) -> Self {
+        self.echo = Some(echo);
+        self
+    }
+    /// Overrides parts of the prompt's configuration.
+    pub fn patch(mut self, patch: impl Into<Value>) -> Self {
+        self.patch = Some(patch.into());
+        self
+    }
     /// Sets where the prompt travels.
     pub fn placement(mut self, placement: Placement) -> Self {
         self.placement = placement;

@@ -367,3 +367,78 @@ async fn g_http_429_then_500_are_retried_like_the_sdk() {
         );
     }
 }
+
+/// The guide passes Respan params and prompts through `extra_body`/`extra_headers`;
+/// the typed `RespanParams`/`GatewayPrompt` must produce the same requests.
+#[tokio::test]
+async fn typed_params_send_what_the_guide_sends_through_extra_body() {
+    use respan_runtime::{GatewayPrompt, Placement, RespanParams};
+    let guide_prompt = json!({"prompt_id": "YOUR_PROMPT_ID", "schema_version": 2,
+        "variables": {"task": "answer questions concisely"}});
+    let typed_prompt =
+        GatewayPrompt::new("YOUR_PROMPT_ID").variable("task", "answer questions concisely");
+    let params = RespanParams::new()
+        .customer_identifier("user_123")
+        .metadata("env", "production");
+    let guide_params =
+        json!({"customer_identifier": "user_123", "metadata": {"env": "production"}});
+    let header_value = |v: &Value| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(v.to_string())
+    };
+
+    let cases: Vec<(Agent, Agent)> = vec![
+        // Respan parameters: extra_body={"respan_params": {...}}
+        (
+            Agent::named("Tracked Agent").respan(params.clone()),
+            Agent::named("Tracked Agent").model_settings(ModelSettings {
+                extra_body: json!({"respan_params": guide_params}).as_object().cloned().unwrap_or_default(),
+                ..Default::default()
+            }),
+        ),
+        // Prompts, direct: extra_body={"prompt": {...}}
+        (
+            Agent::named("Prompt Agent").instructions("You are a helpful assistant.").prompt(typed_prompt.clone()),
+            Agent::named("Prompt Agent").instructions("You are a helpful assistant.").model_settings(ModelSettings {
+                extra_body: json!({"prompt": guide_prompt}).as_object().cloned().unwrap_or_default(),
+                ..Default::default()
+            }),
+        ),
+        // Prompts, nested: extra_body={"respan_params": {"prompt": {...}, ...}}
+        (
+            Agent::named("Prompt Agent")
+                .prompt(typed_prompt.clone().placement(Placement::RespanParams))
+                .respan(RespanParams::new().customer_identifier("user_123")),
+            Agent::named("Prompt Agent").model_settings(ModelSettings {
+                extra_body: json!({"respan_params": {"prompt": guide_prompt, "customer_identifier": "user_123"}})
+                    .as_object().cloned().unwrap_or_default(),
+                ..Default::default()
+            }),
+        ),
+        // Prompts, header: extra_headers={"X-Data-Respan-Params": base64(json)}
+        (
+            Agent::named("Prompt Agent").prompt(typed_prompt.clone().placement(Placement::Header)),
+            Agent::named("Prompt Agent").model_settings(ModelSettings {
+                extra_headers: vec![(
+                    "X-Data-Respan-Params".into(),
+                    header_value(&json!({"prompt": guide_prompt})),
+                )],
+                ..Default::default()
+            }),
+        ),
+    ];
+    for (typed, guide) in cases {
+        let (fake, gateway) = fake().await;
+        fake.push_text("ok");
+        fake.push_text("ok");
+        for agent in [typed, guide] {
+            let key = agent.key().clone();
+            respan_runtime::run(&gateway, &AgentSet::new(key).agent(agent), "Hello")
+                .await
+                .expect("run");
+        }
+        let requests = fake.requests();
+        assert_eq!(requests[0].body, requests[1].body);
+        assert_eq!(requests[0].respan_header(), requests[1].respan_header());
+    }
+}
