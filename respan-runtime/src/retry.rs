@@ -117,7 +117,7 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
     let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
     if parts.next()? != "GMT"
         || !(1..=31).contains(&day)
-        || year < 1970
+        || !(1970..=9999).contains(&year)
         || h > 23
         || m > 59
         || s > 60
@@ -228,5 +228,9 @@ mod tests {
             SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(784_111_777))
         );
         assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 18446744073709551615 08:49:37 GMT"),
+            None
+        );
     }
 }
