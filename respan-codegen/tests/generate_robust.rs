@@ -1,0 +1,107 @@
+//! The generator never panics, whatever the spec (checked or not), and what it
+//! generates always parses as Rust.
+
+use proptest::prelude::*;
+use respan_codegen::generate::{self, Options};
+use respan_codegen::spec::*;
+
+fn s<T>(value: T) -> Spanned<T> {
+    Spanned::new(value, 0..0)
+}
+
+fn agent(
+    id: String,
+    name: String,
+    instructions: String,
+    vars: Vec<String>,
+    handoffs: Vec<String>,
+) -> AgentSpec {
+    let mut settings = ModelSettingsSpec::default();
+    settings.temperature = Some(s(f64::NAN));
+    settings.seed = Some(s(i64::MIN));
+    settings.stop = Some(s(vec![name.clone()]));
+    settings.extra_body.insert(
+        name.clone(),
+        serde_json::json!({ "x": [u64::MAX, -1.5, null] }),
+    );
+    AgentSpec {
+        id: s(id),
+        name: s(name.clone()),
+        instructions: Some(Template {
+            source: s(instructions),
+            variables: vars.into_iter().map(s).collect(),
+        }),
+        handoff_description: Some(s(name.clone())),
+        handoffs: handoffs.into_iter().map(s).collect(),
+        tools: vec![s(name.clone())],
+        model: Some(s(name)),
+        model_settings: settings,
+        respan: Some(RespanSpec::default()),
+        prompt: None,
+        output: None,
+        span: Span::default(),
+    }
+}
+
+fn parses(tokens: proc_macro2::TokenStream) {
+    syn::parse2::<syn::File>(tokens.clone()).unwrap_or_else(|e| panic!("{e}: {tokens}"));
+}
+
+proptest! {
+    #[test]
+    fn any_spec_generates_parsable_code(
+        workflow in "\\PC{0,12}",
+        ids in proptest::collection::vec("[a-z_0-9]{0,8}|\\PC{0,6}|fn|self|type", 1..5),
+        names in proptest::collection::vec("\\PC{0,20}", 5),
+        vars in proptest::collection::vec("[a-z_]{1,6}|self|type|\\PC{0,4}", 0..4),
+        tool in "\\PC{0,12}|[a-z:_]{1,12}",
+    ) {
+        let agents = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| agent(id.clone(), names[i].clone(), names[(i + 1) % 5].clone(), vars.clone(), ids.clone()))
+            .collect();
+        let spec = Spec {
+            path: "x.toml".into(),
+            workflow: WorkflowSpec {
+                name: s(workflow.clone()),
+                entry: s(ids[0].clone()),
+                description: Some(s(names[0].clone())),
+                max_turns: Some(s(0)),
+                span: Span::default(),
+            },
+            agents,
+            tools: vec![ToolSpec {
+                name: s(tool.clone()),
+                description: s(String::new()),
+                parameters: None,
+                rust: Some(s(tool)),
+                command: None,
+                span: Span::new(usize::MAX, usize::MAX),
+            }],
+        };
+        let mut options = Options::new(workflow.clone());
+        options.source = Some(names[0].clone());
+        if let Some(tokens) = generate::module(&spec, &options) {
+            parses(tokens);
+        }
+        if let Some(tokens) = generate::stub(Some(&spec), &workflow, &options) {
+            parses(tokens);
+        }
+        if let Some(tokens) = generate::stub(None, &workflow, &options) {
+            parses(tokens);
+        }
+        let _ = generate::file(&spec, &options);
+    }
+
+    #[test]
+    fn any_checked_file_expands(source in "\\PC{0,200}") {
+        let text = format!("[workflow]\nentry = \"a\"\n[agents.a]\ninstructions = \"{source}\"\n{source}\n");
+        for text in [text, source] {
+            let checked = respan_codegen::check_source("workflows/x.toml", &text);
+            let expansion = generate::expand(&checked, "x", &Options::new("workflows/x.toml"));
+            assert_eq!(expansion.errors.is_empty(), !checked.has_errors());
+            parses(expansion.tokens);
+        }
+    }
+}
