@@ -16,14 +16,18 @@ fn agent(
     vars: Vec<String>,
     handoffs: Vec<String>,
 ) -> AgentSpec {
-    let mut settings = ModelSettingsSpec::default();
-    settings.temperature = Some(s(f64::NAN));
-    settings.seed = Some(s(i64::MIN));
-    settings.stop = Some(s(vec![name.clone()]));
-    settings.extra_body.insert(
+    let mut extra_body = serde_json::Map::new();
+    extra_body.insert(
         name.clone(),
         serde_json::json!({ "x": [u64::MAX, -1.5, null] }),
     );
+    let settings = ModelSettingsSpec {
+        temperature: Some(s(f64::NAN)),
+        seed: Some(s(i64::MIN)),
+        stop: Some(s(vec![name.clone()])),
+        extra_body,
+        ..Default::default()
+    };
     AgentSpec {
         id: s(id),
         name: s(name.clone()),

@@ -51,7 +51,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     options.span = Some(span);
     let expansion = generate::expand(&checked, &stem, &options);
     if expansion.errors.is_empty() {
-        expansion.tokens
+        let warnings = warnings(span, &expansion.warnings);
+        let tokens = expansion.tokens;
+        quote! { #tokens #warnings }
     } else {
         failure(span, &expansion.errors, &stem, expansion.tokens)
     }
@@ -115,4 +117,24 @@ fn failure(span: Span, errors: &[String], stem: &str, stub: TokenStream) -> Toke
         #(#errors)*
         #stub
     }
+}
+
+/// The checker's warnings (e.g. an agent no route reaches), shown by rustc.
+///
+/// Proc macros cannot emit warnings on stable Rust; using a `#[deprecated]` item
+/// is the usual way round: rustc prints "use of deprecated ...: <our message>"
+/// at the path literal, and `#[allow(deprecated)]` silences it.
+fn warnings(span: Span, warnings: &[String]) -> TokenStream {
+    let items = warnings.iter().map(|message| {
+        let note = format!("respan workflow warning\n{message}");
+        quote_spanned! {span=>
+            const _: () = {
+                #[deprecated(note = #note)]
+                #[allow(non_camel_case_types)]
+                struct workflow_warning;
+                let _ = workflow_warning;
+            };
+        }
+    });
+    quote! { #(#items)* }
 }

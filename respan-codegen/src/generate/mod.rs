@@ -159,6 +159,8 @@ pub struct Expansion {
     /// `error: ` (the compiler adds its own), e.g. "unknown handoff target `biling`
     /// --> workflows/support.toml:8:13 ...".
     pub errors: Vec<String>,
+    /// Every warning (e.g. an agent no route reaches), rendered the same way.
+    pub warnings: Vec<String>,
 }
 
 /// Generates the module of a checked source, or a stub and the errors.
@@ -177,11 +179,21 @@ pub fn expand(checked: &crate::Checked, fallback_name: &str, options: &Options) 
         .filter(|d| d.is_error())
         .map(|d| rendered_error(checked, d))
         .collect();
+    let warnings: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| !d.is_error())
+        .map(|d| rendered_error(checked, d))
+        .collect();
     if errors.is_empty()
         && let Some(spec) = &checked.spec
         && let Some(tokens) = module(spec, options)
     {
-        return Expansion { tokens, errors };
+        return Expansion {
+            tokens,
+            errors,
+            warnings,
+        };
     }
     let mut errors = errors;
     if errors.is_empty() {
@@ -192,14 +204,22 @@ pub fn expand(checked: &crate::Checked, fallback_name: &str, options: &Options) 
         ));
     }
     let tokens = stub(checked.spec.as_ref(), fallback_name, options).unwrap_or_default();
-    Expansion { tokens, errors }
+    Expansion {
+        tokens,
+        errors,
+        warnings,
+    }
 }
 
-/// A diagnostic rendered for a `compile_error!` (no colour, no `error: ` prefix).
+/// A diagnostic rendered for the compiler (no colour, no `error: ` or
+/// `warning: ` prefix: the compiler adds its own).
 pub fn rendered_error(checked: &crate::Checked, diagnostic: &crate::Diagnostic) -> String {
     let text = checked.render_one(diagnostic, false);
     let text = text.trim_end();
-    text.strip_prefix("error: ").unwrap_or(text).to_string()
+    text.strip_prefix("error: ")
+        .or_else(|| text.strip_prefix("warning: "))
+        .unwrap_or(text)
+        .to_string()
 }
 
 /// Gives every identifier of a path this span.
