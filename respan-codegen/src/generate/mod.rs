@@ -723,7 +723,27 @@ pub fn agent_calls(
         let model = str_lit(&model.value);
         calls.extend(quote! { .model(#model) });
     }
-    if let Some(settings) = values::model_settings(&agent.model_settings) {
+    // `[agents.<id>.output] schema`: structured output, as the Agents SDK sends an
+    // `output_type` (a strict JSON schema response format), unless
+    // `response_format` is set explicitly. `RunResult::parse_output` reads it.
+    let mut settings = agent.model_settings.clone();
+    if settings.response_format.is_none()
+        && let Some(schema) = agent
+            .output
+            .as_ref()
+            .and_then(|output| output.schema.as_ref())
+    {
+        let format = serde_json::json!({
+            "type": "json_schema",
+            "json_schema": {
+                "name": format!("{}_output", agent.id.value),
+                "schema": schema.value,
+                "strict": true,
+            },
+        });
+        settings.response_format = Some(crate::spec::Spanned::new(format, schema.span));
+    }
+    if let Some(settings) = values::model_settings(&settings) {
         calls.extend(quote! { .model_settings(#settings) });
     }
     if let Some(respan) = &agent.respan {

@@ -120,3 +120,16 @@ fn print_support() {
         file(&support(), &Options::new("workflows/support.toml")).unwrap()
     );
 }
+
+#[test]
+fn output_schema_becomes_a_strict_response_format() {
+    let mut spec = support();
+    spec.agents[1].output = Some(OutputSpec {
+        schema: Some(s(serde_json::json!({"type": "object", "properties": {}}))),
+        rust: None,
+        span: Span::default(),
+    });
+    let text = file(&spec, &Options::new("x.toml")).unwrap();
+    assert!(text.contains("\"json_schema\""), "{text}");
+    assert!(text.contains("\"billing_output\""), "{text}");
+}
