@@ -10,7 +10,7 @@
 //! - [`module`]: the tokens of `pub mod <name> { ... }` (used by `workflow!`),
 //! - [`stub`]: a best-effort module for a spec that has errors, so that user code
 //!   referring to it does not cascade into more errors while the real error is shown,
-//! - [`file`]: a pretty-printed file with the `@generated` header (used by build.rs).
+//! - [`file()`]: a pretty-printed file with the `@generated` header (used by build.rs).
 //!
 //! Nothing here panics, whatever the spec: names that are not valid Rust
 //! identifiers are escaped (`r#type`) or skipped.
