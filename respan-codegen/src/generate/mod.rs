@@ -203,7 +203,11 @@ pub fn expand(checked: &crate::Checked, fallback_name: &str, options: &Options) 
             checked.path
         ));
     }
-    let tokens = stub(checked.spec.as_ref(), fallback_name, options).unwrap_or_default();
+    let spec = checked
+        .spec
+        .as_ref()
+        .map(|spec| with_guessed_templates(spec, &checked.source));
+    let tokens = stub(spec.as_ref(), fallback_name, options).unwrap_or_default();
     Expansion {
         tokens,
         errors,
@@ -220,6 +224,64 @@ pub fn rendered_error(checked: &crate::Checked, diagnostic: &crate::Diagnostic) 
         .or_else(|| text.strip_prefix("warning: "))
         .unwrap_or(text)
         .to_string()
+}
+
+/// For a stub: agents whose instructions did not parse (so the spec has none) get
+/// them back from the TOML text, with the variables guessed from `{{ name`, so
+/// that the stub's `Vars` has the fields the user's code sets.
+fn with_guessed_templates(spec: &Spec, source: &str) -> Spec {
+    let mut spec = spec.clone();
+    if spec.agents.iter().all(|agent| agent.instructions.is_some()) {
+        return spec;
+    }
+    let Ok(document) = source.parse::<toml::Table>() else {
+        return spec;
+    };
+    let agents = document.get("agents").and_then(toml::Value::as_table);
+    let defaults = document
+        .get("defaults")
+        .and_then(|d| d.get("instructions"))
+        .and_then(toml::Value::as_str);
+    for agent in spec
+        .agents
+        .iter_mut()
+        .filter(|agent| agent.instructions.is_none())
+    {
+        let text = agents
+            .and_then(|agents| agents.get(&agent.id.value))
+            .and_then(|table| table.get("instructions"))
+            .and_then(toml::Value::as_str)
+            .or(defaults);
+        if let Some(text) = text {
+            agent.instructions = Some(crate::spec::Template {
+                source: crate::spec::Spanned::new(text.to_string(), 0..0),
+                variables: guessed_variables(text)
+                    .into_iter()
+                    .map(|name| crate::spec::Spanned::new(name, 0..0))
+                    .collect(),
+            });
+        }
+    }
+    spec
+}
+
+/// `{{ name` occurrences of a template that did not parse.
+fn guessed_variables(source: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in source.split("{{").skip(1) {
+        let name: String = part
+            .trim_start_matches([' ', '-'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && !out.contains(&name)
+        {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// Gives every identifier of a path this span.
