@@ -91,3 +91,18 @@ async fn support_runs_offline_and_last_agent_is_the_enum() {
         "{handled_by}"
     );
 }
+
+#[tokio::test]
+async fn support_streams_offline() {
+    let gateway = respan::OfflineGateway::start().await.unwrap();
+    let workflow = support::Workflow::new(support::Vars {
+        product: "Respan".into(),
+    });
+    let run = workflow
+        .run_streamed(&gateway, "My invoice is wrong: billing question.")
+        .into_result()
+        .await
+        .unwrap();
+    assert!(support::Agent::ALL.contains(&run.last_agent));
+    assert!(format!("{workflow:?}").contains("Triage Agent"));
+}

@@ -276,7 +276,10 @@ mod tests {
             handoff_tool_name("Technical Agent"),
             "transfer_to_technical_agent"
         );
-        assert_eq!(handoff_tool_name("Billing-Bot 2"), "transfer_to_billing_bot_2");
+        assert_eq!(
+            handoff_tool_name("Billing-Bot 2"),
+            "transfer_to_billing_bot_2"
+        );
     }
 
     #[test]

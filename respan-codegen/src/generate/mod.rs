@@ -110,6 +110,7 @@ pub fn stub(spec: Option<&Spec>, fallback_name: &str, options: &Options) -> Opti
             pub enum Agent {}
             #[derive(Clone, Debug, Default)]
             pub struct Vars {}
+            #[derive(Clone, Debug)]
             pub struct Workflow;
             impl Workflow {
                 pub fn new(_vars: Vars) -> Self { Workflow }
@@ -678,6 +679,7 @@ impl Module<'_> {
         };
         quote! {
             #[doc = #doc]
+            #[derive(Clone, Debug)]
             pub struct Workflow {
                 agents: ::respan::AgentSet<Agent>,
             }
@@ -697,6 +699,17 @@ impl Module<'_> {
                     input: impl ::core::convert::Into<::respan::Input>,
                 ) -> ::core::result::Result<::respan::RunResult<Agent>, ::respan::Error> {
                     ::respan::Runner::new().run(gateway, &self.agents, input).await
+                }
+
+                /// Runs the workflow with streaming: the stream yields the run's
+                /// events (text deltas, tool calls, handoffs) as the gateway sends them,
+                /// ending with the result.
+                pub fn run_streamed<'a>(
+                    &'a self,
+                    gateway: &'a ::respan::Gateway,
+                    input: impl ::core::convert::Into<::respan::Input>,
+                ) -> ::respan::RunStream<'a, Agent> {
+                    ::respan::Runner::new().run_streamed(gateway, &self.agents, input)
                 }
 
                 /// Changes one agent before running, e.g. switches its model:
