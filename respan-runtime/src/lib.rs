@@ -24,9 +24,21 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Without a key, [`OfflineGateway`] (feature `offline`, on by default) serves a
-//! deterministic OpenAI-compatible gateway on 127.0.0.1; [`testing::FakeGateway`]
-//! (feature `testing`) is a scripted one for your tests.
+//! ## The pieces
+//!
+//! - [`Gateway`]: the client (async-openai underneath, configured only from what you
+//!   give it or `RESPAN_*`), with per-request timeouts and one retry loop
+//!   ([`RetryPolicy`]) honouring `Retry-After`.
+//! - [`Agent`] and [`AgentSet`]: instructions (static or a template rendered once),
+//!   handoffs, [`Tool`]s, model and [`ModelSettings`], [`RespanParams`] and a
+//!   [`GatewayPrompt`], each sent where its [`Placement`] says.
+//! - [`Runner`] / [`run`] / [`run_streamed`]: the run loop, returning a [`RunResult`]
+//!   (final output, last agent, [`RunItem`]s, raw responses, [`Usage`] in total and per
+//!   agent) or streaming [`RunEvent`]s.
+//! - [`Error`]: every failure, typed, with what to do; never the key.
+//! - `OfflineGateway` (feature `offline`, on by default): a deterministic
+//!   OpenAI-compatible gateway on 127.0.0.1, for running without a key.
+//! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
 
 #![warn(missing_docs)]
 
