@@ -73,17 +73,20 @@ pub use respan_macros::respan_agent;
 ///
 /// ```text
 /// error: unknown handoff target `biling`
-///          --> workflows/support.toml:8:13
-///           |
-///         8 | handoffs = ["biling", "technical"]
-///           |             ^^^^^^^^ no agent has this id
-///           |
-///           = help: did you mean `billing`?
+///         --> workflows/support.toml:13:13
+///          |
+///       13 | handoffs = ["biling", "technical"]
+///          |             ^^^^^^^^ no agent with this id
+///          |
+///        help: did you mean `billing`?
 ///  --> src/main.rs:1:19
 ///   |
 /// 1 | respan::workflow!("workflows/support.toml");
 ///   |                   ^^^^^^^^^^^^^^^^^^^^^^^^
 /// ```
+///
+/// The checker's warnings (an agent no route reaches, a tool no agent uses) are
+/// shown as warnings at the path (`#[allow(deprecated)]` silences them).
 ///
 /// The module (named by `[workflow] name`, by default the file's stem) holds:
 /// `Agent` (one variant per agent, `ALL`, `ENTRY`, `id()`, `name()`,

@@ -57,9 +57,10 @@ impl Builder {
         self
     }
 
-    /// Whether to print `cargo:rerun-if-changed=` for each file and directory
-    /// (default: yes, so that cargo reruns the build script when a workflow changes,
-    /// and only then).
+    /// Whether to print `cargo:` lines: `cargo:rerun-if-changed=` for each file
+    /// and directory (so that cargo reruns the build script when a workflow
+    /// changes, and only then) and `cargo:warning=` for the checker's warnings.
+    /// Default: yes; turn it off outside build scripts.
     pub fn emit_rerun_if_changed(mut self, emit: bool) -> Self {
         self.emit_rerun_if_changed = emit;
         self
