@@ -94,15 +94,18 @@ pub use respan_macros::respan_agent;
 /// (one `String` per template variable) and `Workflow` (`new(vars)`,
 /// `run(&gateway, input)`, `agents()`, `agents_mut()`).
 ///
-/// ```ignore
+/// ```no_run
 /// respan::workflow!("workflows/support.toml");
 ///
+/// # async fn demo() -> Result<(), respan::Error> {
+/// let gateway = respan::Gateway::from_env()?;
 /// let workflow = support::Workflow::new(support::Vars { product: "Respan".into() });
 /// let run = workflow.run(&gateway, "I'm having trouble connecting to the API.").await?;
 /// match run.last_agent {
 ///     support::Agent::Technical => println!("technical: {}", run.final_output),
 ///     support::Agent::Billing | support::Agent::Triage => println!("{}", run.final_output),
 /// }
+/// # Ok(()) }
 /// ```
 #[macro_export]
 macro_rules! workflow {
