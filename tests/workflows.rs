@@ -19,6 +19,11 @@ fn generated_types() {
     );
     assert_eq!(support::Agent::ENTRY, support::Agent::Triage);
     assert_eq!(support::Agent::Technical.id(), "technical");
+    assert_eq!(
+        support::Agent::from_id("billing"),
+        Some(support::Agent::Billing)
+    );
+    assert_eq!(support::Agent::from_id("nope"), None);
     assert_eq!(support::Agent::Technical.name(), "Technical Agent");
     assert_eq!(
         support::Agent::Triage.handoffs(),

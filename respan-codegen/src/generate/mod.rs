@@ -408,6 +408,11 @@ impl Module<'_> {
                     match self { #(Agent::#v2 => #ids,)* }
                 }
 
+                /// The agent with this id, if the workflow has one.
+                pub fn from_id(id: &str) -> ::core::option::Option<Agent> {
+                    Agent::ALL.into_iter().find(|agent| agent.id() == id)
+                }
+
                 /// The agent's display name (`name`), as the model sees it.
                 pub const fn name(self) -> &'static str {
                     match self { #(Agent::#v3 => #names,)* }
