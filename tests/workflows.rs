@@ -111,3 +111,10 @@ async fn support_streams_offline() {
     assert!(support::Agent::ALL.contains(&run.last_agent));
     assert!(format!("{workflow:?}").contains("Triage Agent"));
 }
+
+/// Generated modules are fully documented: they compile under `deny(missing_docs)`.
+#[deny(missing_docs)]
+pub mod documented {
+    respan::workflow!("workflows/support.toml");
+    respan::workflow!("workflows/prompts.toml");
+}

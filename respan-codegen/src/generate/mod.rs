@@ -125,7 +125,7 @@ pub fn stub(spec: Option<&Spec>, fallback_name: &str, options: &Options) -> Opti
         },
     };
     Some(quote! {
-        #[allow(clippy::all, dead_code, unused_imports, unused_variables, unreachable_code)]
+        #[allow(clippy::all, dead_code, missing_docs, unused_imports, unused_variables, unreachable_code)]
         pub mod #name {
             #items
         }
@@ -453,11 +453,14 @@ impl Module<'_> {
             let count = Literal::usize_unsuffixed(targets.len());
             let doc = format!(" The agents `{}` may hand off to.", agent.id.value);
             let (t1, t2, t3) = (&targets, &targets, &targets);
+            let variant_docs = targets
+                .iter()
+                .map(|variant| format!(" A handoff to [`Agent::{variant}`]."));
             out.extend(quote! {
                 #[doc = #doc]
                 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
                 pub enum #enum_name {
-                    #(#targets,)*
+                    #( #[doc = #variant_docs] #targets, )*
                 }
 
                 impl #enum_name {
