@@ -85,6 +85,12 @@ pub use respan_macros::respan_agent;
 ///   |                   ^^^^^^^^^^^^^^^^^^^^^^^^
 /// ```
 ///
+/// A `[tools.<name>]` table binds to the Rust function of that name in the module
+/// that invokes `workflow!` (or to `rust = "path"`, relative to that module unless it
+/// starts with `crate::`); a missing function is a compile error that names the
+/// file and the line of the table (`cannot find value `lookup_invoice` in module
+/// `support_toml_line_19``).
+///
 /// The checker's warnings (an agent no route reaches, a tool no agent uses) are
 /// shown as warnings at the path (`#[allow(deprecated)]` silences them).
 ///
