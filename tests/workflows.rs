@@ -118,3 +118,69 @@ pub mod documented {
     respan::workflow!("workflows/support.toml");
     respan::workflow!("workflows/prompts.toml");
 }
+
+/// Every field of the format, compiled against the runtime's real types.
+mod everything_fields {
+    respan::workflow!("tests/fixtures/everything.toml");
+
+    #[allow(dead_code)]
+    fn lookup_invoice(id: String) -> String {
+        id
+    }
+
+    #[test]
+    fn every_field_reaches_the_runtime_agent() {
+        use everything::{Agent, Vars, Workflow};
+        let workflow = Workflow::new(Vars {
+            user: "Ada".into(),
+            plan: "pro".into(),
+        });
+        assert_eq!(workflow.agents().max_turns_value(), 5);
+        let triage = workflow.agents().get(&Agent::Triage).unwrap();
+        assert_eq!(
+            triage.instructions_text(),
+            Some("Route Ada to the right agent.")
+        );
+        let settings = triage.settings();
+        assert_eq!(settings.temperature, Some(0.5));
+        assert_eq!(settings.max_tokens, Some(400));
+        assert_eq!(settings.seed, Some(-7));
+        assert_eq!(
+            settings.stop.as_deref(),
+            Some(&["END".to_string(), "STOP".to_string()][..])
+        );
+        assert_eq!(
+            settings.extra_headers,
+            vec![("X-Team".to_string(), "support".to_string())]
+        );
+        assert_eq!(
+            settings.extra_body["nested"]["list"][1],
+            serde_json::json!(2.5)
+        );
+        assert!(
+            matches!(&settings.tool_choice, Some(respan::ToolChoice::Function(name)) if name == "lookup_invoice")
+        );
+
+        let billing = workflow.agents().get(&Agent::Billing).unwrap();
+        assert_eq!(
+            billing.instructions_text(),
+            Some("Handle billing for Ada on the PRO plan.")
+        );
+        let params = billing.respan_params().unwrap();
+        assert_eq!(params.cache_ttl, Some(600));
+        assert_eq!(params.placement, respan::Placement::Header);
+        assert_eq!(params.metadata["attempt"], serde_json::json!(2));
+        assert_eq!(params.extra["prompt_group"], serde_json::json!("support"));
+
+        let technical = workflow.agents().get(&Agent::Technical).unwrap();
+        let prompt = technical.gateway_prompt().unwrap();
+        assert_eq!(
+            (prompt.prompt_id.as_str(), prompt.schema_version),
+            ("prompt_42", 1)
+        );
+        assert_eq!(prompt.placement, respan::Placement::RespanParams);
+        let format = technical.settings().response_format.as_ref().unwrap();
+        assert_eq!(format["type"], "json_schema");
+        assert_eq!(format["json_schema"]["name"], "technical_output");
+    }
+}
