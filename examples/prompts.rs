@@ -3,6 +3,10 @@
 //! nested in `respan_params` (with other Respan params), and the base64
 //! `X-Data-Respan-Params` header.
 //!
+//! The agent and its prompt come from `workflows/prompts.toml`
+//! (`[agents.prompt_agent.prompt]`); the example changes the prompt's id and
+//! placement at run time.
+//!
 //! ```sh
 //! cargo run --example prompts                                              # offline gateway
 //! RESPAN_API_KEY=... RESPAN_PROMPT_ID=<your prompt id> cargo run --example prompts
@@ -10,7 +14,11 @@
 
 use std::process::ExitCode;
 
-use respan::{Agent, AgentSet, Gateway, GatewayPrompt, Placement, RespanParams};
+use respan::{Gateway, Placement, RespanParams};
+
+respan::workflow!("workflows/prompts.toml");
+
+use prompts::{Agent, Vars, Workflow};
 
 async fn run() -> Result<(), respan::Error> {
     let gateway = Gateway::from_env_or_offline().await?;
@@ -21,28 +29,35 @@ async fn run() -> Result<(), respan::Error> {
             gateway.base_url()
         );
     }
-    let prompt_id = std::env::var("RESPAN_PROMPT_ID").unwrap_or_else(|_| "YOUR_PROMPT_ID".into());
+    let prompt_id = std::env::var("RESPAN_PROMPT_ID").ok();
 
     let placements = [
         ("extra_body.prompt", Placement::Body),
         ("respan_params.prompt", Placement::RespanParams),
         ("X-Data-Respan-Params header", Placement::Header),
     ];
+    let workflow = Workflow::new(Vars {});
     let mut failed = false;
     for (label, placement) in placements {
-        // schema_version 2: the prompt's messages come first, ours are appended.
-        let prompt = GatewayPrompt::new(&prompt_id)
-            .variable("task", "answer questions concisely")
-            .placement(placement);
-        let mut agent = Agent::named("Prompt Agent")
-            .instructions("You are a helpful assistant.")
-            .prompt(prompt);
-        if placement == Placement::RespanParams {
-            // The nested form is the one to use alongside other Respan params.
-            agent = agent.respan(RespanParams::new().customer_identifier("user_123"));
-        }
-        let agents = AgentSet::new("Prompt Agent".to_string()).agent(agent);
-        match respan::run(&gateway, &agents, "What can you do?").await {
+        let workflow = workflow.clone().with_agent(Agent::PromptAgent, |agent| {
+            // schema_version 2 (from the file): the prompt's messages come first,
+            // ours are appended.
+            let Some(mut prompt) = agent.gateway_prompt().cloned() else {
+                return agent;
+            };
+            if let Some(id) = &prompt_id {
+                prompt.prompt_id = id.clone();
+            }
+            prompt.placement = placement;
+            let agent = agent.prompt(prompt);
+            if placement == Placement::RespanParams {
+                // The nested form is the one to use alongside other Respan params.
+                agent.respan(RespanParams::new().customer_identifier("user_123"))
+            } else {
+                agent
+            }
+        });
+        match workflow.run(&gateway, "What can you do?").await {
             Ok(result) => println!("{label}: {}", result.final_output),
             Err(error) => {
                 failed = true;

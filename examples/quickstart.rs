@@ -1,4 +1,6 @@
 //! The Respan guide's quickstart: one agent, one question, through the gateway.
+//! The agent is declared in `workflows/quickstart.toml` and compiled into the
+//! typed `quickstart` module by `respan::workflow!`.
 //!
 //! ```sh
 //! cargo run --example quickstart                      # offline gateway, no key needed
@@ -7,7 +9,9 @@
 
 use std::process::ExitCode;
 
-use respan::{Agent, AgentSet, Gateway};
+use respan::Gateway;
+
+respan::workflow!("workflows/quickstart.toml");
 
 async fn run() -> Result<(), respan::Error> {
     let gateway = Gateway::from_env_or_offline().await?;
@@ -19,14 +23,10 @@ async fn run() -> Result<(), respan::Error> {
         );
     }
 
-    let agents = AgentSet::new("Assistant".to_string())
-        .agent(Agent::named("Assistant").instructions("You are a helpful assistant. Be concise."));
-    let result = respan::run(
-        &gateway,
-        &agents,
-        "What are the benefits of using an API gateway?",
-    )
-    .await?;
+    let workflow = quickstart::Workflow::new(quickstart::Vars {});
+    let result = workflow
+        .run(&gateway, "What are the benefits of using an API gateway?")
+        .await?;
     println!("{}", result.final_output);
     Ok(())
 }

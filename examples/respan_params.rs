@@ -1,5 +1,7 @@
 //! The Respan guide's "Respan parameters": a customer identifier and metadata sent
 //! with every request of the agent (nested in `respan_params`, as the guide does).
+//! The parameters are declared in `workflows/respan_params.toml`
+//! (`[agents.tracked.respan]`).
 //!
 //! ```sh
 //! cargo run --example respan_params                      # offline gateway, no key needed
@@ -8,7 +10,9 @@
 
 use std::process::ExitCode;
 
-use respan::{Agent, AgentSet, Gateway, RespanParams};
+use respan::Gateway;
+
+respan::workflow!("workflows/respan_params.toml");
 
 async fn run() -> Result<(), respan::Error> {
     let gateway = Gateway::from_env_or_offline().await?;
@@ -20,14 +24,10 @@ async fn run() -> Result<(), respan::Error> {
         );
     }
 
-    let agents = AgentSet::new("Tracked Agent".to_string()).agent(
-        Agent::named("Tracked Agent").respan(
-            RespanParams::new()
-                .customer_identifier("user_123")
-                .metadata("env", "production"),
-        ),
-    );
-    let result = respan::run(&gateway, &agents, "Hello! Which customer am I?").await?;
+    let workflow = respan_params::Workflow::new(respan_params::Vars {});
+    let result = workflow
+        .run(&gateway, "Hello! Which customer am I?")
+        .await?;
     println!("{}", result.final_output);
     println!("(see the request on the Logs page under customer user_123)");
     Ok(())

@@ -1,6 +1,11 @@
 //! The Respan guide's multi-agent handoff: a triage agent routes the question to
 //! the billing or the technical agent, all through the gateway.
 //!
+//! The agents live in `workflows/support.toml`; `respan::workflow!` turns the file
+//! into the typed `support` module at compile time. A typo in a handoff target is
+//! a compile error naming the file's line, and `last_agent` is an enum: adding an
+//! agent to the file makes the `match` below fail to compile until it is handled.
+//!
 //! ```sh
 //! cargo run --example support                      # offline gateway, no key needed
 //! RESPAN_API_KEY=... cargo run --example support   # the real Respan gateway
@@ -8,7 +13,11 @@
 
 use std::process::ExitCode;
 
-use respan::{Agent, AgentSet, Gateway, RunItem};
+use respan::{Gateway, RunItem};
+
+respan::workflow!("workflows/support.toml");
+
+use support::{Agent, Vars, Workflow};
 
 async fn run() -> Result<(), respan::Error> {
     let gateway = Gateway::from_env_or_offline().await?;
@@ -20,36 +29,25 @@ async fn run() -> Result<(), respan::Error> {
         );
     }
 
-    let agents = AgentSet::new("Triage Agent".to_string())
-        .agent(
-            Agent::named("Triage Agent")
-                .instructions("Route to the appropriate agent based on the question.")
-                .handoffs(["Billing Agent".to_string(), "Technical Agent".to_string()]),
-        )
-        .agent(
-            Agent::named("Billing Agent")
-                .instructions("Handle billing and payment questions.")
-                .handoff_description("Billing and payment questions"),
-        )
-        .agent(
-            Agent::named("Technical Agent")
-                .instructions("Handle technical support questions.")
-                .handoff_description("Technical support and API problems"),
-        );
-
-    let result = respan::run(
-        &gateway,
-        &agents,
-        "I'm having trouble connecting to the API.",
-    )
-    .await?;
+    // `Vars` has one field per template variable of the instructions.
+    let workflow = Workflow::new(Vars {
+        product: "Respan".into(),
+    });
+    let result = workflow
+        .run(&gateway, "I'm having trouble connecting to the API.")
+        .await?;
 
     for item in &result.new_items {
         if let RunItem::HandoffOutput { source, target, .. } = item {
             println!("Handoff: {source} -> {target}");
         }
     }
-    println!("Handled by: {}", result.last_agent_name);
+    let team = match result.last_agent {
+        Agent::Triage => "triage",
+        Agent::Billing => "billing",
+        Agent::Technical => "technical support",
+    };
+    println!("Handled by: {} ({team})", result.last_agent.name());
     println!("{}", result.final_output);
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The Respan guide's "switch models": the same agent on three providers' models,
-//! through the same gateway and key.
+//! through the same gateway and key. The agent comes from
+//! `workflows/switch_models.toml`; its model is switched at run time.
 //!
 //! ```sh
 //! cargo run --example switch_models                      # offline gateway, no key needed
@@ -8,7 +9,11 @@
 
 use std::process::ExitCode;
 
-use respan::{Agent, AgentSet, Gateway};
+use respan::Gateway;
+
+respan::workflow!("workflows/switch_models.toml");
+
+use switch_models::{Agent, Vars, Workflow};
 
 const MODELS: [&str; 3] = ["gpt-4o", "claude-sonnet-4-5-20250929", "gemini-2.5-flash"];
 
@@ -22,13 +27,14 @@ async fn run() -> Result<(), respan::Error> {
         );
     }
 
+    let workflow = Workflow::new(Vars {});
     for model in MODELS {
-        let agents = AgentSet::new("Assistant".to_string()).agent(
-            Agent::named("Assistant")
-                .model(model)
-                .instructions("You are a helpful assistant."),
-        );
-        let result = respan::run(&gateway, &agents, "In one sentence: who are you?").await?;
+        let workflow = workflow
+            .clone()
+            .with_agent(Agent::Assistant, |agent| agent.model(model));
+        let result = workflow
+            .run(&gateway, "In one sentence: who are you?")
+            .await?;
         println!("{model}: {}", result.final_output);
     }
     Ok(())
