@@ -53,9 +53,11 @@ pub(crate) enum HttpResponse {
         /// Keep the connection open after the events, without ending the stream.
         stall: bool,
     },
-    /// Never answer (until the client gives up).
+    /// Never answer (until the client gives up). Only the fake gateway scripts this.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     Hang,
-    /// Close the connection without answering.
+    /// Close the connection without answering. Only the fake gateway scripts this.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     Close,
 }
 
