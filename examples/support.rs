@@ -21,12 +21,8 @@ use support::{Agent, Vars, Workflow};
 
 async fn run() -> Result<(), respan::Error> {
     let gateway = Gateway::from_env_or_offline().await?;
-    if gateway.is_offline() {
-        println!(
-            "No RESPAN_API_KEY: using respan's offline gateway at {} \
-             (export RESPAN_API_KEY=<your key> to use the real Respan gateway).",
-            gateway.base_url()
-        );
+    if let Some(notice) = gateway.offline_notice() {
+        println!("{notice}");
     }
 
     // `Vars` has one field per template variable of the instructions.

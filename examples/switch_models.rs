@@ -19,12 +19,8 @@ const MODELS: [&str; 3] = ["gpt-4o", "claude-sonnet-4-5-20250929", "gemini-2.5-f
 
 async fn run() -> Result<(), respan::Error> {
     let gateway = Gateway::from_env_or_offline().await?;
-    if gateway.is_offline() {
-        println!(
-            "No RESPAN_API_KEY: using respan's offline gateway at {} \
-             (export RESPAN_API_KEY=<your key> to use the real Respan gateway).",
-            gateway.base_url()
-        );
+    if let Some(notice) = gateway.offline_notice() {
+        println!("{notice}");
     }
 
     let workflow = Workflow::new(Vars {});

@@ -341,43 +341,47 @@ impl Reader {
             .get_ident()
             .map(Ident::to_string)
             .unwrap_or_default();
-        let value = match key.as_str() {
-            "customer_identifier" | "thread_identifier" => Some(self.text(&meta)?),
-            _ => None,
-        };
-        let fallback = match key.as_str() {
-            "fallback_models" => Some(self.strings(&meta)?),
-            _ => None,
-        };
-        let flag = match key.as_str() {
-            "cache_enabled" | "disable_log" => Some(self.boolean(&meta)?),
-            _ => None,
-        };
-        let ttl = match key.as_str() {
-            "cache_ttl" => Some(self.integer(&meta, "a number of seconds")?),
-            _ => None,
-        };
-        let placement = match key.as_str() {
-            "placement" => Some(self.placement(&meta)?),
-            _ => None,
-        };
-        let metadata = match key.as_str() {
-            "metadata" => Some(self.map(&meta)?),
-            _ => None,
-        };
-        let respan = self.respan.get_or_insert_with(RespanSpec::default);
+        // Parse first (it borrows `self`), then store in the respan table.
         match key.as_str() {
-            "customer_identifier" => respan.customer_identifier = value,
-            "thread_identifier" => respan.thread_identifier = value,
-            "fallback_models" => respan.fallback_models = fallback.unwrap_or_default(),
-            "cache_enabled" => respan.cache_enabled = flag,
-            "disable_log" => respan.disable_log = flag,
-            "cache_ttl" => respan.cache_ttl = ttl,
-            "placement" => respan.placement = placement,
-            "metadata" => respan.metadata = metadata.unwrap_or_default(),
+            "customer_identifier" => {
+                let value = self.text(&meta)?;
+                self.respan_table().customer_identifier = Some(value);
+            }
+            "thread_identifier" => {
+                let value = self.text(&meta)?;
+                self.respan_table().thread_identifier = Some(value);
+            }
+            "fallback_models" => {
+                let value = self.strings(&meta)?;
+                self.respan_table().fallback_models = value;
+            }
+            "cache_enabled" => {
+                let value = self.boolean(&meta)?;
+                self.respan_table().cache_enabled = Some(value);
+            }
+            "disable_log" => {
+                let value = self.boolean(&meta)?;
+                self.respan_table().disable_log = Some(value);
+            }
+            "cache_ttl" => {
+                let value = self.integer(&meta, "a number of seconds")?;
+                self.respan_table().cache_ttl = Some(value);
+            }
+            "placement" => {
+                let value = self.placement(&meta)?;
+                self.respan_table().placement = Some(value);
+            }
+            "metadata" => {
+                let value = self.map(&meta)?;
+                self.respan_table().metadata = value;
+            }
             _ => return Err(unknown_key(&meta, "`respan`", RESPAN_KEYS)),
         }
         Ok(())
+    }
+
+    fn respan_table(&mut self) -> &mut RespanSpec {
+        self.respan.get_or_insert_with(RespanSpec::default)
     }
 
     fn prompt_field(&mut self, meta: ParseNestedMeta) -> syn::Result<()> {

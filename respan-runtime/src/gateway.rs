@@ -159,6 +159,27 @@ impl Gateway {
         self.inner.offline
     }
 
+    /// For programs that fall back to the offline gateway: one line telling the
+    /// user so and how to use the real gateway; `None` for any other gateway.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), respan_runtime::Error> {
+    /// let gateway = respan_runtime::Gateway::from_env_or_offline().await?;
+    /// if let Some(notice) = gateway.offline_notice() {
+    ///     println!("{notice}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn offline_notice(&self) -> Option<String> {
+        self.is_offline().then(|| {
+            format!(
+                "No RESPAN_API_KEY: using respan's offline gateway at {} \
+                 (export RESPAN_API_KEY=<your key> to use the real Respan gateway).",
+                self.base_url()
+            )
+        })
+    }
+
     /// Sends one chat-completions request with a body of your own (BYOT) and
     /// returns the raw JSON answer. `stream` must not be true.
     pub async fn chat_completion_raw(

@@ -36,6 +36,7 @@ async fn from_env_reads_respan_variables_only() {
     let gateway = Gateway::from_env().expect("gateway");
     assert_eq!(gateway.base_url(), "https://api.respan.ai/api");
     assert!(!gateway.is_offline());
+    assert_eq!(gateway.offline_notice(), None);
 
     // SAFETY: as above.
     unsafe {
@@ -62,4 +63,9 @@ async fn from_env_reads_respan_variables_only() {
     let offline = Gateway::from_env_or_offline().await.expect("offline");
     assert!(offline.is_offline());
     assert!(offline.base_url().starts_with("http://127.0.0.1:"));
+    let notice = offline
+        .offline_notice()
+        .expect("a notice for the offline gateway");
+    assert!(notice.contains(offline.base_url()), "{notice}");
+    assert!(notice.contains("export RESPAN_API_KEY"), "{notice}");
 }
