@@ -316,12 +316,37 @@ impl<K: AgentKey> AgentSet<K> {
 
     /// Adds an agent (replacing one with the same key).
     pub fn agent(mut self, agent: Agent<K>) -> Self {
+        self.insert(agent);
+        self
+    }
+
+    /// Adds an agent in place (replacing one with the same key), e.g. through a
+    /// generated workflow's `agents_mut()`.
+    pub fn insert(&mut self, agent: Agent<K>) {
         match self.agents.iter_mut().find(|a| a.key == agent.key) {
             Some(existing) => *existing = agent,
             None => self.agents.push(agent),
         }
+        // Tool definitions and instructions are rebuilt at the next run.
         self.prepared = OnceLock::new();
-        self
+    }
+
+    /// Changes the agent with this key in place; `false` when there is none.
+    ///
+    /// ```
+    /// use respan_runtime::{Agent, AgentSet};
+    ///
+    /// let mut agents = AgentSet::new("a").agent(Agent::new("a", "Assistant").model("gpt-4o"));
+    /// assert!(agents.update(&"a", |agent| agent.model("gemini-2.5-flash")));
+    /// assert_eq!(agents.get(&"a").and_then(|a| a.model_name()), Some("gemini-2.5-flash"));
+    /// ```
+    pub fn update(&mut self, key: &K, change: impl FnOnce(Agent<K>) -> Agent<K>) -> bool {
+        let Some(existing) = self.agents.iter_mut().find(|a| &a.key == key) else {
+            return false;
+        };
+        *existing = change(existing.clone());
+        self.prepared = OnceLock::new();
+        true
     }
 
     /// The bound on model requests per run (default 10).
