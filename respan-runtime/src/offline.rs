@@ -470,30 +470,22 @@ fn text_answer(
     if !top.is_empty() {
         received.push(format!("Respan params in the body: {}", top.join(", ")));
     }
-    if let Some(nested) = body.get("respan_params").and_then(Value::as_object) {
-        let fields: Vec<String> = nested
+    // Nested params and the header's JSON are read the same way; their prompt is shown below.
+    let places = [
+        ("respan_params", body.get("respan_params")),
+        ("the X-Data-Respan-Params header", header),
+    ];
+    for (place, params) in places {
+        let Some(params) = params.and_then(Value::as_object) else {
+            continue;
+        };
+        let fields: Vec<String> = params
             .iter()
             .filter(|(k, _)| *k != "prompt")
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         if !fields.is_empty() {
-            received.push(format!(
-                "Respan params in respan_params: {}",
-                fields.join(", ")
-            ));
-        }
-    }
-    if let Some(header) = header.and_then(Value::as_object) {
-        let fields: Vec<String> = header
-            .iter()
-            .filter(|(k, _)| *k != "prompt")
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        if !fields.is_empty() {
-            received.push(format!(
-                "Respan params in the X-Data-Respan-Params header: {}",
-                fields.join(", ")
-            ));
+            received.push(format!("Respan params in {place}: {}", fields.join(", ")));
         }
     }
     let prompts = [
