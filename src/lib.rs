@@ -152,6 +152,8 @@ macro_rules! include_workflows {
 #[doc(hidden)]
 pub mod __private {
     pub use respan_macros::workflow as workflow_impl;
+    pub use schemars;
+    pub use serde;
     pub use serde_json;
 
     /// The object of a `json!({...})` (generated code writes open tables this way).

@@ -9,6 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::output::OutputType;
 use crate::respan::{GatewayPrompt, RESPAN_PARAMS_HEADER, RespanParams, encode_header, place};
 use crate::settings::ModelSettings;
 use crate::tool::{Tool, definition};
@@ -31,18 +32,53 @@ impl<T: Clone + Eq + Hash + Debug + Send + Sync + 'static> AgentKey for T {}
 ///     .model("claude-sonnet-4-5-20250929");
 /// assert_eq!(technical.name(), "Technical Agent");
 /// ```
-#[derive(Clone)]
-pub struct Agent<K: AgentKey = String> {
+///
+/// `C` is the run's context type (default `()`), which tools may read.
+pub struct Agent<K: AgentKey = String, C = ()> {
     key: K,
     name: String,
     instructions: Result<Option<String>, String>,
     handoff_description: Option<String>,
     handoffs: Vec<K>,
-    tools: Vec<Arc<dyn Tool>>,
+    tools: Vec<Arc<dyn Tool<C>>>,
+    tool_use_behavior: ToolUseBehavior,
+    output: Option<OutputType>,
     model: Option<String>,
     model_settings: ModelSettings,
     respan: Option<RespanParams>,
     prompt: Option<GatewayPrompt>,
+}
+
+impl<K: AgentKey, C> Clone for Agent<K, C> {
+    fn clone(&self) -> Self {
+        Self {
+            key: self.key.clone(),
+            name: self.name.clone(),
+            instructions: self.instructions.clone(),
+            handoff_description: self.handoff_description.clone(),
+            handoffs: self.handoffs.clone(),
+            tools: self.tools.clone(),
+            tool_use_behavior: self.tool_use_behavior.clone(),
+            output: self.output.clone(),
+            model: self.model.clone(),
+            model_settings: self.model_settings.clone(),
+            respan: self.respan.clone(),
+            prompt: self.prompt.clone(),
+        }
+    }
+}
+
+/// What happens after the agent's function tools ran (the Agents SDK's
+/// `tool_use_behavior`). A handoff in the same answer wins over either stop.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ToolUseBehavior {
+    /// The tools' results go back to the model, which answers (the default).
+    #[default]
+    RunLlmAgain,
+    /// The first tool's result is the final output; the model is not asked again.
+    StopOnFirstTool,
+    /// When one of these tools is called, its result is the final output.
+    StopAtTools(Vec<String>),
 }
 
 impl Agent<String> {
@@ -55,7 +91,8 @@ impl Agent<String> {
 
 impl<K: AgentKey> Agent<K> {
     /// An agent with a key (how handoffs refer to it) and a display name (what the
-    /// model sees, e.g. in `transfer_to_<name>`).
+    /// model sees, e.g. in `transfer_to_<name>`). Its runs have no context; see
+    /// [`Agent::context`] for tools that read one.
     pub fn new(key: K, name: impl Into<String>) -> Self {
         Self {
             key,
@@ -64,6 +101,8 @@ impl<K: AgentKey> Agent<K> {
             handoff_description: None,
             handoffs: Vec::new(),
             tools: Vec::new(),
+            tool_use_behavior: ToolUseBehavior::default(),
+            output: None,
             model: None,
             model_settings: ModelSettings::default(),
             respan: None,
@@ -71,6 +110,39 @@ impl<K: AgentKey> Agent<K> {
         }
     }
 
+    /// The same agent for runs whose context is `C` (what tools that take
+    /// `&C` need; see [`Runner::run_with`](crate::Runner::run_with)). The tools it
+    /// already has do not read a context, so they keep working.
+    ///
+    /// ```
+    /// use respan_runtime::Agent;
+    /// struct Shop;
+    /// let clerk: Agent<String, Shop> = Agent::named("Clerk").context::<Shop>();
+    /// # let _ = clerk;
+    /// ```
+    pub fn context<C: 'static>(self) -> Agent<K, C> {
+        Agent {
+            key: self.key,
+            name: self.name,
+            instructions: self.instructions,
+            handoff_description: self.handoff_description,
+            handoffs: self.handoffs,
+            tools: self
+                .tools
+                .into_iter()
+                .map(|tool| Arc::new(crate::tool::Contextless::new(tool)) as Arc<dyn Tool<C>>)
+                .collect(),
+            tool_use_behavior: self.tool_use_behavior,
+            output: self.output,
+            model: self.model,
+            model_settings: self.model_settings,
+            respan: self.respan,
+            prompt: self.prompt,
+        }
+    }
+}
+
+impl<K: AgentKey, C> Agent<K, C> {
     /// Static instructions (the system message).
     pub fn instructions(mut self, text: impl Into<String>) -> Self {
         self.instructions = Ok(Some(text.into()));
@@ -122,15 +194,50 @@ impl<K: AgentKey> Agent<K> {
         self
     }
 
-    /// Adds a function tool.
-    pub fn tool(mut self, tool: impl Tool + 'static) -> Self {
+    /// Adds a function tool: a [`FunctionTool`](crate::FunctionTool), or
+    /// `lookup_invoice::tool()` for a `#[respan_tool] fn lookup_invoice`.
+    pub fn tool(mut self, tool: impl Tool<C> + 'static) -> Self {
         self.tools.push(Arc::new(tool));
         self
     }
 
     /// Adds a shared function tool.
-    pub fn tool_arc(mut self, tool: Arc<dyn Tool>) -> Self {
+    pub fn tool_arc(mut self, tool: Arc<dyn Tool<C>>) -> Self {
         self.tools.push(tool);
+        self
+    }
+
+    /// What happens after the agent's tools ran (default: the model is asked again).
+    ///
+    /// ```
+    /// use respan_runtime::{Agent, ToolUseBehavior};
+    /// let agent: Agent = Agent::named("Lookup").tool_use_behavior(ToolUseBehavior::StopOnFirstTool);
+    /// assert_eq!(agent.tool_use(), &ToolUseBehavior::StopOnFirstTool);
+    /// ```
+    pub fn tool_use_behavior(mut self, behavior: ToolUseBehavior) -> Self {
+        self.tool_use_behavior = behavior;
+        self
+    }
+
+    /// Structured output of a Rust type: the strict JSON Schema of `T` is sent as
+    /// the response format, and a run this agent ends checks that its answer is a
+    /// `T` ([`RunResult::output`](crate::RunResult::output) gives it).
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Invoice { id: String, amount_cents: u64 }
+    ///
+    /// let agent: respan_runtime::Agent = respan_runtime::Agent::named("Billing Agent").output::<Invoice>();
+    /// assert!(agent.output_type().is_some());
+    /// ```
+    pub fn output<T: schemars::JsonSchema + serde::de::DeserializeOwned>(mut self) -> Self {
+        self.output = Some(OutputType::of::<T>());
+        self
+    }
+
+    /// Structured output given as an [`OutputType`] (e.g. a bare JSON Schema).
+    pub fn output_type_value(mut self, output: OutputType) -> Self {
+        self.output = Some(output);
         self
     }
 
@@ -179,8 +286,16 @@ impl<K: AgentKey> Agent<K> {
         &self.handoffs
     }
     /// The function tools.
-    pub fn tools(&self) -> &[Arc<dyn Tool>] {
+    pub fn tools(&self) -> &[Arc<dyn Tool<C>>] {
         &self.tools
+    }
+    /// What happens after the agent's tools ran.
+    pub fn tool_use(&self) -> &ToolUseBehavior {
+        &self.tool_use_behavior
+    }
+    /// The structured output, if the agent has one.
+    pub fn output_type(&self) -> Option<&OutputType> {
+        self.output.as_ref()
     }
     /// The model, if set.
     pub fn model_name(&self) -> Option<&str> {
@@ -204,7 +319,7 @@ impl<K: AgentKey> Agent<K> {
     }
 }
 
-impl<K: AgentKey> Debug for Agent<K> {
+impl<K: AgentKey, C> Debug for Agent<K, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Agent")
             .field("key", &self.key)
@@ -216,6 +331,8 @@ impl<K: AgentKey> Debug for Agent<K> {
                 "tools",
                 &self.tools.iter().map(|t| t.name()).collect::<Vec<_>>(),
             )
+            .field("tool_use_behavior", &self.tool_use_behavior)
+            .field("output", &self.output)
             .field("model", &self.model)
             .field("model_settings", &self.model_settings)
             .field("respan", &self.respan)
@@ -272,14 +389,14 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 ///     .max_turns(5);
 /// assert_eq!(agents.get(&"billing".to_string()).map(|a| a.name()), Some("Billing Agent"));
 /// ```
-pub struct AgentSet<K: AgentKey = String> {
+pub struct AgentSet<K: AgentKey = String, C = ()> {
     entry: K,
-    agents: Vec<Agent<K>>,
+    agents: Vec<Agent<K, C>>,
     max_turns: u32,
     prepared: OnceLock<Result<Arc<Prepared>, PrepareError>>,
 }
 
-impl<K: AgentKey> Clone for AgentSet<K> {
+impl<K: AgentKey, C> Clone for AgentSet<K, C> {
     fn clone(&self) -> Self {
         Self {
             entry: self.entry.clone(),
@@ -290,7 +407,7 @@ impl<K: AgentKey> Clone for AgentSet<K> {
     }
 }
 
-impl<K: AgentKey> Debug for AgentSet<K> {
+impl<K: AgentKey, C> Debug for AgentSet<K, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AgentSet")
             .field("entry", &self.entry)
@@ -304,7 +421,8 @@ impl<K: AgentKey> Debug for AgentSet<K> {
 pub const DEFAULT_MAX_TURNS: u32 = 10;
 
 impl<K: AgentKey> AgentSet<K> {
-    /// An empty set whose runs start at `entry`.
+    /// An empty set whose runs start at `entry`, without a context (see
+    /// [`AgentSet::context`]).
     pub fn new(entry: K) -> Self {
         Self {
             entry,
@@ -314,15 +432,37 @@ impl<K: AgentKey> AgentSet<K> {
         }
     }
 
+    /// The same set for runs whose context is `C`, so that agents whose tools
+    /// take `&C` can join it ([`Agent::context`] converts each agent).
+    ///
+    /// ```
+    /// use respan_runtime::{Agent, AgentSet};
+    /// struct Shop;
+    /// let agents: AgentSet<String, Shop> = AgentSet::new("Clerk".to_string())
+    ///     .context::<Shop>()
+    ///     .agent(Agent::named("Clerk").context::<Shop>());
+    /// # let _ = agents;
+    /// ```
+    pub fn context<C: 'static>(self) -> AgentSet<K, C> {
+        AgentSet {
+            entry: self.entry,
+            agents: self.agents.into_iter().map(Agent::context).collect(),
+            max_turns: self.max_turns,
+            prepared: OnceLock::new(),
+        }
+    }
+}
+
+impl<K: AgentKey, C> AgentSet<K, C> {
     /// Adds an agent (replacing one with the same key).
-    pub fn agent(mut self, agent: Agent<K>) -> Self {
+    pub fn agent(mut self, agent: Agent<K, C>) -> Self {
         self.insert(agent);
         self
     }
 
     /// Adds an agent in place (replacing one with the same key), e.g. through a
     /// generated workflow's `agents_mut()`.
-    pub fn insert(&mut self, agent: Agent<K>) {
+    pub fn insert(&mut self, agent: Agent<K, C>) {
         match self.agents.iter_mut().find(|a| a.key == agent.key) {
             Some(existing) => *existing = agent,
             None => self.agents.push(agent),
@@ -340,7 +480,7 @@ impl<K: AgentKey> AgentSet<K> {
     /// assert!(agents.update(&"a", |agent| agent.model("gemini-2.5-flash")));
     /// assert_eq!(agents.get(&"a").and_then(|a| a.model_name()), Some("gemini-2.5-flash"));
     /// ```
-    pub fn update(&mut self, key: &K, change: impl FnOnce(Agent<K>) -> Agent<K>) -> bool {
+    pub fn update(&mut self, key: &K, change: impl FnOnce(Agent<K, C>) -> Agent<K, C>) -> bool {
         let Some(existing) = self.agents.iter_mut().find(|a| &a.key == key) else {
             return false;
         };
@@ -356,7 +496,7 @@ impl<K: AgentKey> AgentSet<K> {
     }
 
     /// An agent by key.
-    pub fn get(&self, key: &K) -> Option<&Agent<K>> {
+    pub fn get(&self, key: &K) -> Option<&Agent<K, C>> {
         self.agents.iter().find(|a| &a.key == key)
     }
 
@@ -371,11 +511,11 @@ impl<K: AgentKey> AgentSet<K> {
     }
 
     /// All agents, in the order they were added.
-    pub fn agents(&self) -> impl Iterator<Item = &Agent<K>> {
+    pub fn agents(&self) -> impl Iterator<Item = &Agent<K, C>> {
         self.agents.iter()
     }
 
-    pub(crate) fn agent_at(&self, index: usize) -> &Agent<K> {
+    pub(crate) fn agent_at(&self, index: usize) -> &Agent<K, C> {
         &self.agents[index]
     }
 
@@ -405,7 +545,7 @@ impl<K: AgentKey> AgentSet<K> {
         Ok(Prepared { entry, agents })
     }
 
-    fn prepare_agent(&self, agent: &Agent<K>) -> Result<PreparedAgent, PrepareError> {
+    fn prepare_agent(&self, agent: &Agent<K, C>) -> Result<PreparedAgent, PrepareError> {
         let system = agent
             .instructions
             .clone()
@@ -425,6 +565,9 @@ impl<K: AgentKey> AgentSet<K> {
                     tool.name()
                 )));
             }
+            tool.validate().map_err(|message| {
+                PrepareError::AgentSet(format!("agent {:?}: {message}", agent.name))
+            })?;
             tool_defs.push(definition(
                 tool.name(),
                 tool.description(),
@@ -433,7 +576,29 @@ impl<K: AgentKey> AgentSet<K> {
             ));
             tools.insert(tool.name().to_string(), i);
         }
-        for target in &agent.handoffs {
+        if let ToolUseBehavior::StopAtTools(names) = &agent.tool_use_behavior
+            && let Some(unknown) = names.iter().find(|name| !tools.contains_key(name.as_str()))
+        {
+            return Err(PrepareError::AgentSet(format!(
+                "agent {:?} stops at tool {unknown:?}, which it does not have; \
+                 add the tool to the agent or remove it from stop_at_tools",
+                agent.name
+            )));
+        }
+        for (position, target) in agent.handoffs.iter().enumerate() {
+            // The checker's rules (respan check), stated again for sets built in Rust.
+            if target == &agent.key {
+                return Err(PrepareError::AgentSet(format!(
+                    "agent {:?} hands off to itself; remove it from its own handoffs",
+                    agent.name
+                )));
+            }
+            if agent.handoffs[..position].contains(target) {
+                return Err(PrepareError::AgentSet(format!(
+                    "agent {:?} lists the handoff target {target:?} twice; remove one",
+                    agent.name
+                )));
+            }
             let index = self.index_of(target).ok_or_else(|| {
                 PrepareError::AgentSet(format!(
                     "agent {:?} hands off to {target:?}, which is not in the set",
@@ -443,9 +608,6 @@ impl<K: AgentKey> AgentSet<K> {
             let target = &self.agents[index];
             let name = target.handoff_tool_name();
             if handoffs.contains_key(&name) {
-                if handoffs.get(&name) == Some(&index) {
-                    continue; // the same target listed twice
-                }
                 return Err(PrepareError::AgentSet(format!(
                     "agent {:?} hands off to two agents whose tool name is {name:?}; \
                      rename one of them",
@@ -472,9 +634,26 @@ impl<K: AgentKey> AgentSet<K> {
             handoffs.insert(name, index);
         }
 
+        if let Some(crate::settings::ToolChoice::Function(name)) = &agent.model_settings.tool_choice
+            && !tools.contains_key(name)
+            && !handoffs.contains_key(name)
+        {
+            return Err(PrepareError::AgentSet(format!(
+                "agent {:?} forces tool_choice {name:?}, which is not one of its tools",
+                agent.name
+            )));
+        }
+
         let mut fixed = Map::new();
         if !tool_defs.is_empty() {
             fixed.insert("tools".into(), Value::Array(tool_defs));
+        }
+        // Structured output is the SDK's `output_type`: a strict json_schema response
+        // format, unless the settings name a response_format of their own.
+        if let Some(output) = &agent.output
+            && agent.model_settings.response_format.is_none()
+        {
+            fixed.insert("response_format".into(), output.response_format());
         }
         agent.model_settings.write_into(&mut fixed);
         let header = place(agent.respan.as_ref(), agent.prompt.as_ref(), &mut fixed);
@@ -607,7 +786,7 @@ mod tests {
 
     #[test]
     fn template_error_is_kept_for_the_run() {
-        let set = AgentSet::new("a".to_string()).agent(
+        let set: AgentSet = AgentSet::new("a".to_string()).agent(
             Agent::new("a".to_string(), "A")
                 .instructions_template("{{ missing }}", &serde_json::json!({})),
         );
@@ -616,7 +795,7 @@ mod tests {
 
     #[test]
     fn unknown_targets_are_errors() {
-        let set = AgentSet::new("a".to_string())
+        let set: AgentSet = AgentSet::new("a".to_string())
             .agent(Agent::new("a".to_string(), "A").handoff("b".to_string()));
         let err = set
             .prepared()

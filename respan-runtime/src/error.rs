@@ -114,6 +114,17 @@ pub enum Error {
     /// The agent set is inconsistent (unknown entry or handoff target).
     #[error("invalid agent set: {0}")]
     AgentSet(String),
+
+    /// The final answer of an agent with structured output is not a value of
+    /// its schema, even after recovery (fences stripped, scalars coerced). The
+    /// model's text is in `source.raw`.
+    #[error("the answer of agent {agent:?} is not its structured output: {source}")]
+    InvalidOutput {
+        /// The agent's display name.
+        agent: String,
+        /// What was wrong, with the raw text.
+        source: crate::structured::StructuredError,
+    },
 }
 
 fn log_id_note(log_id: &Option<String>) -> String {

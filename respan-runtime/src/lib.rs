@@ -50,12 +50,15 @@ mod http_server;
 mod items;
 #[cfg(feature = "offline")]
 mod offline;
+mod output;
 mod respan;
 mod result;
 mod retry;
 mod runner;
+mod schema;
 mod settings;
 mod stream;
+mod structured;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tool;
@@ -64,7 +67,8 @@ mod usage;
 mod wire;
 
 pub use agent::{
-    Agent, AgentKey, AgentSet, DEFAULT_MAX_TURNS, handoff_tool_description, handoff_tool_name,
+    Agent, AgentKey, AgentSet, DEFAULT_MAX_TURNS, ToolUseBehavior, handoff_tool_description,
+    handoff_tool_name,
 };
 pub use error::Error;
 pub use gateway::{
@@ -74,13 +78,16 @@ pub use gateway::{
 pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 #[cfg(feature = "offline")]
 pub use offline::OfflineGateway;
+pub use output::OutputType;
 pub use respan::{
     GatewayPrompt, Placement, RESPAN_PARAMS_HEADER, RespanParams, decode_respan_header,
 };
 pub use result::RunResult;
 pub use retry::{BoxFuture, RetryPolicy, Sleeper};
 pub use runner::{MULTIPLE_HANDOFFS_MESSAGE, Runner, TOOL_ERROR_MESSAGE, run, run_streamed};
+pub use schema::{schema_for, strict_schema};
 pub use settings::{ModelSettings, ToolChoice};
 pub use stream::{RunEvent, RunStream};
-pub use tool::{FunctionTool, Tool, ToolError};
+pub use structured::{StructuredError, parse_structured};
+pub use tool::{DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};
 pub use usage::{Usage, UsageByAgent};

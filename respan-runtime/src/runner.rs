@@ -7,7 +7,7 @@ use futures_util::{FutureExt as _, StreamExt as _, future::join_all};
 use reqwest::header::HeaderMap;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::agent::{AgentKey, AgentSet};
+use crate::agent::{AgentKey, AgentSet, ToolUseBehavior};
 use crate::error::{Error, gateway_message};
 use crate::gateway::Gateway;
 use crate::items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
@@ -58,8 +58,41 @@ impl Runner {
         agents: &AgentSet<K>,
         input: impl Into<Input>,
     ) -> Result<RunResult<K>, Error> {
+        self.run_with(gateway, agents, input, &()).await
+    }
+
+    /// Runs `agents` with a context: every tool call gets `&context` (the
+    /// application's state). Tools that take a context of another type do not
+    /// compile into a set of this context.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), respan_runtime::Error> {
+    /// use respan_runtime::{Agent, AgentSet, FunctionTool, Gateway, Runner};
+    ///
+    /// struct Shop { name: String }
+    /// let tool = FunctionTool::with_context(
+    ///     "shop_name",
+    ///     "The shop's name.",
+    ///     serde_json::json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false}),
+    ///     |shop: &Shop, _args| std::future::ready(Ok(shop.name.clone())),
+    /// );
+    /// let agents = AgentSet::new("Clerk".to_string())
+    ///     .context::<Shop>()
+    ///     .agent(Agent::named("Clerk").context::<Shop>().tool(tool));
+    /// let shop = Shop { name: "Corner Shop".into() };
+    /// let gateway = Gateway::from_env()?;
+    /// let result = Runner::new().run_with(&gateway, &agents, "Where am I?", &shop).await?;
+    /// # let _ = result; Ok(()) }
+    /// ```
+    pub async fn run_with<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        input: impl Into<Input>,
+        context: &C,
+    ) -> Result<RunResult<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
-        drive(gateway, agents, input.into(), max_turns, None).await
+        drive(gateway, agents, input.into(), max_turns, None, context).await
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
@@ -71,11 +104,24 @@ impl Runner {
         agents: &'a AgentSet<K>,
         input: impl Into<Input>,
     ) -> RunStream<'a, K> {
+        self.run_streamed_with(gateway, agents, input, &())
+    }
+
+    /// Runs with streaming and a context (see [`Runner::run_with`]).
+    pub fn run_streamed_with<'a, K: AgentKey, C: Sync>(
+        &self,
+        gateway: &'a Gateway,
+        agents: &'a AgentSet<K, C>,
+        input: impl Into<Input>,
+        context: &'a C,
+    ) -> RunStream<'a, K> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let input = input.into();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         RunStream::new(
-            Box::pin(async move { drive(gateway, agents, input, max_turns, Some(tx)).await }),
+            Box::pin(
+                async move { drive(gateway, agents, input, max_turns, Some(tx), context).await },
+            ),
             rx,
         )
     }
@@ -115,12 +161,13 @@ fn push_item<K: Clone>(
     items.push(item);
 }
 
-async fn drive<K: AgentKey>(
+async fn drive<K: AgentKey, C: Sync>(
     gateway: &Gateway,
-    agents: &AgentSet<K>,
+    agents: &AgentSet<K, C>,
     input: Input,
     max_turns: u32,
     events: Option<UnboundedSender<RunEvent<K>>>,
+    context: &C,
 ) -> Result<RunResult<K>, Error> {
     let prepared = agents.prepared()?;
     let mut current = prepared.entry;
@@ -181,8 +228,20 @@ async fn drive<K: AgentKey>(
             );
         }
         if calls.is_empty() {
+            let final_output = content.unwrap_or_default();
+            let output_value =
+                match agent.output_type() {
+                    Some(output) => Some(output.recover(&final_output).map_err(|source| {
+                        Error::InvalidOutput {
+                            agent: agent.name().to_string(),
+                            source,
+                        }
+                    })?),
+                    None => None,
+                };
             return Ok(RunResult {
-                final_output: content.unwrap_or_default(),
+                final_output,
+                output_value,
                 last_agent: agent.key().clone(),
                 last_agent_name: agent.name().to_string(),
                 new_items,
@@ -221,12 +280,21 @@ async fn drive<K: AgentKey>(
             );
         }
         // Tools the model asked for together run concurrently; results keep call order.
-        let outputs = join_all(
-            tool_calls
+        let outputs =
+            join_all(tool_calls.iter().map(|(call, tool)| {
+                run_tool(agent.tools()[*tool].as_ref(), &call.function, context)
+            }))
+            .await;
+        // What `tool_use_behavior` makes final (a handoff in the same answer wins).
+        let stop_output = match agent.tool_use() {
+            ToolUseBehavior::RunLlmAgain => None,
+            ToolUseBehavior::StopOnFirstTool => outputs.first().cloned(),
+            ToolUseBehavior::StopAtTools(names) => tool_calls
                 .iter()
-                .map(|(call, tool)| run_tool(agent.tools()[*tool].as_ref(), &call.function)),
-        )
-        .await;
+                .zip(&outputs)
+                .find(|((call, _), _)| names.contains(&call.function.name))
+                .map(|(_, output)| output.clone()),
+        };
         for ((call, _), output) in tool_calls.iter().zip(outputs) {
             history.push(InputItem::Tool {
                 tool_call_id: call.id.clone(),
@@ -290,13 +358,25 @@ async fn drive<K: AgentKey>(
                 agent: next.key().clone(),
                 name: next.name().to_string(),
             });
+        } else if let Some(final_output) = stop_output {
+            return Ok(RunResult {
+                final_output,
+                output_value: None,
+                last_agent: agent.key().clone(),
+                last_agent_name: agent.name().to_string(),
+                new_items,
+                raw_responses,
+                usage,
+                usage_by_agent,
+                history,
+            });
         }
     }
     Err(Error::MaxTurnsExceeded { max_turns })
 }
 
 /// Runs one tool; failures become the message the model sees, never a run error.
-async fn run_tool(tool: &dyn Tool, call: &FunctionCall) -> String {
+async fn run_tool<C>(tool: &dyn Tool<C>, call: &FunctionCall, context: &C) -> String {
     // An empty argument string means "no arguments", as in the SDK.
     let arguments = if call.arguments.trim().is_empty() {
         "{}"
@@ -307,16 +387,22 @@ async fn run_tool(tool: &dyn Tool, call: &FunctionCall) -> String {
         tracing::warn!(tool = tool.name(), "the model sent invalid JSON arguments");
         return TOOL_ERROR_MESSAGE.to_string();
     }
-    match AssertUnwindSafe(async { tool.call(arguments).await })
-        .catch_unwind()
-        .await
-    {
-        Ok(Ok(output)) => output,
-        Ok(Err(error)) => {
+    let timeout = tool.timeout();
+    let call = AssertUnwindSafe(async { tool.call(context, arguments).await }).catch_unwind();
+    match tokio::time::timeout(timeout, call).await {
+        Err(_elapsed) => {
+            tracing::warn!(tool = tool.name(), ?timeout, "tool timed out");
+            format!(
+                "{TOOL_ERROR_MESSAGE} Error: the tool did not finish within {} s",
+                timeout.as_secs_f64()
+            )
+        }
+        Ok(Ok(Ok(output))) => output,
+        Ok(Ok(Err(error))) => {
             tracing::warn!(tool = tool.name(), %error, "tool failed");
             format!("{TOOL_ERROR_MESSAGE} Error: {error}")
         }
-        Err(_panic) => {
+        Ok(Err(_panic)) => {
             tracing::error!(tool = tool.name(), "tool panicked");
             format!("{TOOL_ERROR_MESSAGE} Error: the tool panicked")
         }

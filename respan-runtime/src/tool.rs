@@ -1,11 +1,22 @@
-//! Function tools: the seam for tools written in Rust (or run as commands by the CLI).
+//! Function tools: the seam for tools written in Rust (by hand, or with
+//! `#[respan_tool]`), or run as commands by the CLI.
+//!
+//! A tool may read the run's context (`C`, the application's state: a database
+//! pool, a client, a user id): the runner hands every tool call a `&C`, the value
+//! given to [`Runner::run_with`](crate::Runner::run_with). Tools that do not read
+//! it work in runs of any context.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::retry::BoxFuture;
+
+/// How long a tool may run before the model is told it timed out, unless the
+/// tool sets its own ([`FunctionTool::timeout`]).
+pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Why a tool call failed. The model is told (`An error occurred while running
 /// the tool. Please try again. Error: ...`) and the run goes on, as in the Agents SDK.
@@ -43,9 +54,9 @@ impl From<serde_json::Error> for ToolError {
     }
 }
 
-/// A function the model may call. The runner has already checked that the
-/// arguments are valid JSON when `call` runs.
-pub trait Tool: Send + Sync {
+/// A function the model may call, in runs whose context is `C`. The runner has
+/// already checked that the arguments are valid JSON when `call` runs.
+pub trait Tool<C = ()>: Send + Sync {
     /// The name the model calls it by.
     fn name(&self) -> &str;
     /// What it does, for the model.
@@ -56,8 +67,22 @@ pub trait Tool: Send + Sync {
     fn strict(&self) -> bool {
         true
     }
+    /// How long one call may take ([`DEFAULT_TOOL_TIMEOUT`] unless set).
+    fn timeout(&self) -> Duration {
+        DEFAULT_TOOL_TIMEOUT
+    }
+    /// Checks done once, before a run's first request (e.g. that a schema
+    /// declared in a workflow file agrees with the Rust function's): an error
+    /// here fails the run with [`Error::AgentSet`](crate::Error::AgentSet).
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
     /// Runs the tool on the JSON arguments; the text is what the model sees.
-    fn call<'a>(&'a self, arguments: &'a str) -> BoxFuture<'a, Result<String, ToolError>>;
+    fn call<'a>(
+        &'a self,
+        context: &'a C,
+        arguments: &'a str,
+    ) -> BoxFuture<'a, Result<String, ToolError>>;
 }
 
 /// The chat-completions definition of a tool.
@@ -73,15 +98,29 @@ pub(crate) fn definition(name: &str, description: &str, parameters: Value, stric
     })
 }
 
-type Handler = dyn Fn(Value) -> BoxFuture<'static, Result<String, ToolError>> + Send + Sync;
+/// The call of a tool over its context and raw JSON arguments, as generated
+/// code writes it (a plain `fn`, so no allocation per tool).
+pub type ToolHandler<C> = for<'a> fn(&'a C, &'a str) -> BoxFuture<'a, Result<String, ToolError>>;
 
-/// A [`Tool`] from a closure over the parsed JSON arguments.
+type Closure<C> =
+    dyn for<'a> Fn(&'a C, &'a str) -> BoxFuture<'a, Result<String, ToolError>> + Send + Sync;
+
+/// Makes a closure's signature generic over the lifetime of its arguments.
+fn higher_ranked<C, F>(f: F) -> F
+where
+    F: for<'a> Fn(&'a C, &'a str) -> BoxFuture<'a, Result<String, ToolError>>,
+{
+    f
+}
+
+/// A [`Tool`] from a function or closure. `#[respan_tool]` functions become one
+/// through [`ToolFn::tool`].
 ///
 /// ```
 /// use respan_runtime::FunctionTool;
 /// use serde_json::json;
 ///
-/// let weather = FunctionTool::new(
+/// let weather: FunctionTool = FunctionTool::new(
 ///     "get_weather",
 ///     "Get the current weather for a city.",
 ///     json!({
@@ -97,17 +136,35 @@ type Handler = dyn Fn(Value) -> BoxFuture<'static, Result<String, ToolError>> + 
 /// );
 /// # let _ = weather;
 /// ```
-#[derive(Clone)]
-pub struct FunctionTool {
+pub struct FunctionTool<C = ()> {
     name: String,
     description: String,
     parameters: Value,
     strict: bool,
-    handler: Arc<Handler>,
+    timeout: Duration,
+    /// A schema a workflow file declares for this tool, and where: checked
+    /// against `parameters` before the first request.
+    declared: Option<(Value, String)>,
+    handler: Arc<Closure<C>>,
 }
 
-impl FunctionTool {
-    /// A strict tool from an async closure.
+impl<C> Clone for FunctionTool<C> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            parameters: self.parameters.clone(),
+            strict: self.strict,
+            timeout: self.timeout,
+            declared: self.declared.clone(),
+            handler: self.handler.clone(),
+        }
+    }
+}
+
+impl<C: 'static> FunctionTool<C> {
+    /// A strict tool from an async closure over the JSON arguments (it does not
+    /// read the run's context, so it works in runs of any context).
     pub fn new<F, Fut>(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -118,16 +175,12 @@ impl FunctionTool {
         F: Fn(Value) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<String, ToolError>> + Send + 'static,
     {
-        Self {
-            name: name.into(),
-            description: description.into(),
-            parameters,
-            strict: true,
-            handler: Arc::new(move |args| Box::pin(handler(args))),
-        }
+        Self::with_context(name, description, parameters, move |_: &C, args| {
+            handler(args)
+        })
     }
 
-    /// A strict tool from a synchronous closure.
+    /// A strict tool from a synchronous closure over the JSON arguments.
     pub fn sync<F>(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -144,23 +197,137 @@ impl FunctionTool {
         })
     }
 
+    /// A strict tool from an async closure that reads the run's context: take
+    /// what the call needs from `&C` (clone an `Arc`, copy an id), then return
+    /// the future.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use respan_runtime::FunctionTool;
+    ///
+    /// struct Shop { stock: Arc<Vec<String>> }
+    ///
+    /// let list = FunctionTool::with_context(
+    ///     "list_stock",
+    ///     "Lists what is in stock.",
+    ///     serde_json::json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false}),
+    ///     |shop: &Shop, _args| {
+    ///         let stock = shop.stock.clone();
+    ///         async move { Ok(stock.join(", ")) }
+    ///     },
+    /// );
+    /// # let _: FunctionTool<Shop> = list;
+    /// ```
+    pub fn with_context<F, Fut>(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        parameters: Value,
+        handler: F,
+    ) -> Self
+    where
+        F: Fn(&C, Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, ToolError>> + Send + 'static,
+    {
+        let handler =
+            higher_ranked(move |context: &C, arguments: &str| {
+                match serde_json::from_str::<Value>(arguments) {
+                    Ok(args) => Box::pin(handler(context, args)) as BoxFuture<'_, _>,
+                    Err(e) => Box::pin(std::future::ready(Err(ToolError::from(e)))),
+                }
+            });
+        Self::build(
+            name.into(),
+            description.into(),
+            parameters,
+            Arc::new(handler),
+        )
+    }
+
+    /// A strict tool from a plain function over the context and the raw JSON
+    /// arguments: what `#[respan_tool]` generates (the function deserializes
+    /// the arguments itself, into its own types).
+    pub fn from_handler(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        parameters: Value,
+        handler: ToolHandler<C>,
+    ) -> Self {
+        Self::build(
+            name.into(),
+            description.into(),
+            parameters,
+            Arc::new(handler),
+        )
+    }
+
+    fn build(
+        name: String,
+        description: String,
+        parameters: Value,
+        handler: Arc<Closure<C>>,
+    ) -> Self {
+        Self {
+            name,
+            description,
+            parameters,
+            strict: true,
+            timeout: DEFAULT_TOOL_TIMEOUT,
+            declared: None,
+            handler,
+        }
+    }
+}
+
+impl<C> FunctionTool<C> {
     /// Sets `strict` (default true).
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
         self
     }
+
+    /// The name the model calls it by (e.g. a workflow file's `[tools.<name>]`
+    /// bound to a function of another name).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// What the model is told the tool does (overrides the doc comment of a
+    /// `#[respan_tool]` function).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// How long one call may take (default [`DEFAULT_TOOL_TIMEOUT`]); past it the
+    /// call is dropped and the model is told it timed out.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A JSON Schema the tool is declared with elsewhere (a workflow file's
+    /// `parameters`), and where (`"workflows/shop.toml:12"`): before the first
+    /// request, the run checks that it is the tool's own schema, and fails with
+    /// an error naming `origin` when it is not. Compared after both are put in
+    /// the strict form, ignoring `title` and `description`.
+    pub fn declared_parameters(mut self, schema: Value, origin: impl Into<String>) -> Self {
+        self.declared = Some((schema, origin.into()));
+        self
+    }
 }
 
-impl std::fmt::Debug for FunctionTool {
+impl<C> std::fmt::Debug for FunctionTool<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FunctionTool")
             .field("name", &self.name)
             .field("description", &self.description)
+            .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
 }
 
-impl Tool for FunctionTool {
+impl<C: Send + Sync> Tool<C> for FunctionTool<C> {
     fn name(&self) -> &str {
         &self.name
     }
@@ -173,10 +340,92 @@ impl Tool for FunctionTool {
     fn strict(&self) -> bool {
         self.strict
     }
-    fn call<'a>(&'a self, arguments: &'a str) -> BoxFuture<'a, Result<String, ToolError>> {
-        match serde_json::from_str::<Value>(arguments) {
-            Ok(args) => (self.handler)(args),
-            Err(e) => Box::pin(async move { Err(ToolError::from(e)) }),
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+    fn validate(&self) -> Result<(), String> {
+        let Some((declared, origin)) = &self.declared else {
+            return Ok(());
+        };
+        crate::schema::same_schema(declared, &self.parameters).map_err(|difference| {
+            format!(
+                "the parameters {origin} declares for tool `{}` differ from its Rust \
+                 function's ({difference}); remove `parameters` from the file (the \
+                 function's schema is used) or make them agree",
+                self.name
+            )
+        })
+    }
+    fn call<'a>(
+        &'a self,
+        context: &'a C,
+        arguments: &'a str,
+    ) -> BoxFuture<'a, Result<String, ToolError>> {
+        (self.handler)(context, arguments)
+    }
+}
+
+/// A tool that reads no context, in a run that has one (what
+/// [`Agent::context`](crate::Agent::context) wraps the agent's tools in).
+pub(crate) struct Contextless<C> {
+    tool: Arc<dyn Tool<()>>,
+    context: std::marker::PhantomData<fn(&C)>,
+}
+
+impl<C> Contextless<C> {
+    pub(crate) fn new(tool: Arc<dyn Tool<()>>) -> Self {
+        Self {
+            tool,
+            context: std::marker::PhantomData,
         }
     }
+}
+
+impl<C> Tool<C> for Contextless<C> {
+    fn name(&self) -> &str {
+        self.tool.name()
+    }
+    fn description(&self) -> &str {
+        self.tool.description()
+    }
+    fn parameters(&self) -> Value {
+        self.tool.parameters()
+    }
+    fn strict(&self) -> bool {
+        self.tool.strict()
+    }
+    fn timeout(&self) -> Duration {
+        self.tool.timeout()
+    }
+    fn validate(&self) -> Result<(), String> {
+        self.tool.validate()
+    }
+    fn call<'a>(
+        &'a self,
+        _context: &'a C,
+        arguments: &'a str,
+    ) -> BoxFuture<'a, Result<String, ToolError>> {
+        self.tool.call(&(), arguments)
+    }
+}
+
+/// A function marked `#[respan_tool]`: the attribute implements this on a
+/// companion type of the same name as the function, so that a workflow file's
+/// `[tools.<name>]` and `#[respan_agent(tools = [name])]` find the tool by
+/// the function's path.
+///
+/// A tool that takes `&Ctx` implements `ToolFn<Ctx>` only: using it in a run of
+/// another context does not compile. A tool without a context implements
+/// `ToolFn<C>` for every `C`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a respan tool for runs whose context is `{C}`",
+    label = "not a `#[respan_tool]` function taking `&{C}` (or no context)",
+    note = "mark the function `#[respan_tool]`; a tool whose first parameter is `&Ctx` runs only in runs whose context is `Ctx` (`run_with(.., &ctx)`)"
+)]
+pub trait ToolFn<C = ()> {
+    /// The name the model calls it by (the function's name).
+    const NAME: &'static str;
+    /// The tool, described by the function's doc comment, with the JSON Schema
+    /// of its parameters.
+    fn tool() -> FunctionTool<C>;
 }

@@ -429,6 +429,7 @@ async fn tool_definitions_are_built_once_per_set() {
         }
         fn call<'a>(
             &'a self,
+            _context: &'a (),
             _arguments: &'a str,
         ) -> respan_runtime::BoxFuture<'a, Result<String, ToolError>> {
             Box::pin(async { Ok("1".to_string()) })
@@ -508,16 +509,20 @@ async fn name_collisions_are_errors() {
         error.to_string().contains("transfer_to_billing_agent"),
         "{error}"
     );
-    // The same target twice is offered once.
-    fake.push_text("ok");
+    // The same target twice is an error, as in `respan check` (one set of rules).
     let same = AgentSet::new("a".to_string())
         .agent(Agent::new("a".to_string(), "A").handoffs(["b".to_string(), "b".to_string()]))
         .agent(Agent::new("b".to_string(), "B"));
-    respan_runtime::run(&gateway, &same, "hi")
+    let error = respan_runtime::run(&gateway, &same, "hi")
         .await
-        .expect("run");
-    assert_eq!(
-        fake.requests()[0].body["tools"].as_array().map(Vec::len),
-        Some(1)
-    );
+        .expect_err("twice");
+    assert!(error.to_string().contains("twice"), "{error}");
+    // So is a handoff to oneself.
+    let own = AgentSet::new("a".to_string())
+        .agent(Agent::new("a".to_string(), "A").handoff("a".to_string()));
+    let error = respan_runtime::run(&gateway, &own, "hi")
+        .await
+        .expect_err("self");
+    assert!(error.to_string().contains("itself"), "{error}");
+    assert!(fake.requests().is_empty(), "nothing was sent");
 }
