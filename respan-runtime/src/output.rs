@@ -9,6 +9,9 @@ use serde_json::Value;
 
 use crate::schema::{schema_for, strict_schema};
 
+/// Whether a value deserializes into the output's Rust type.
+type Check = fn(&Value) -> Result<(), String>;
+
 /// What an agent's final answer must be: a JSON value of `schema`.
 ///
 /// ```
@@ -24,7 +27,7 @@ pub struct OutputType {
     name: String,
     schema: Value,
     /// Whether a recovered value deserializes into the Rust type (none for a bare schema).
-    check: Option<fn(&Value) -> Result<(), String>>,
+    check: Option<Check>,
 }
 
 impl OutputType {
