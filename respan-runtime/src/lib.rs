@@ -89,5 +89,5 @@ pub use schema::{schema_for, strict_schema};
 pub use settings::{ModelSettings, ToolChoice};
 pub use stream::{RunEvent, RunStream};
 pub use structured::{StructuredError, parse_structured};
-pub use tool::{DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};
+pub use tool::{Args, DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};
 pub use usage::{Usage, UsageByAgent};

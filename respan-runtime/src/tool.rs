@@ -429,3 +429,17 @@ pub trait ToolFn<C = ()> {
     /// of its parameters.
     fn tool() -> FunctionTool<C>;
 }
+
+/// The whole arguments object of a `#[respan_tool]` function as one type
+/// (`T: Deserialize + JsonSchema`), instead of one parameter per argument:
+///
+/// ```ignore
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Search { query: String, limit: u32 }
+///
+/// /// Searches the catalogue.
+/// #[respan::respan_tool]
+/// fn search(Args(search): Args<Search>) -> Vec<String> { /* ... */ }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Args<T>(pub T);
