@@ -18,6 +18,7 @@
 //! assert_eq!(checked.spec.unwrap().agents[0].name.value, "Assistant");
 //! ```
 
+pub mod attribute;
 pub mod builder;
 pub mod check;
 mod checked;

@@ -8,7 +8,6 @@
 
 use proc_macro::TokenStream;
 
-mod agent;
 mod workflow;
 
 /// Compiles a TOML workflow file into a typed module. See `respan::workflow!`.
@@ -20,5 +19,5 @@ pub fn workflow(input: TokenStream) -> TokenStream {
 /// Declares an agent on a struct. See `respan::respan_agent`.
 #[proc_macro_attribute]
 pub fn respan_agent(args: TokenStream, item: TokenStream) -> TokenStream {
-    agent::expand(args.into(), item.into()).into()
+    respan_codegen::attribute::expand_agent(args.into(), item.into()).into()
 }

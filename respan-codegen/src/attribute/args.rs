@@ -1,0 +1,670 @@
+//! Reading the arguments of `#[respan_agent(...)]`, every mistake collected.
+//!
+//! Hand-rolled over [`syn::meta`] rather than darling: the values land directly
+//! in the spec types the checker reads ([`ModelSettingsSpec`], ...), each recorded
+//! in the [`SourceMap`] as it is read, and the messages are the TOML front end's
+//! ("wrong type for `temperature`: expected a number, found a string"). darling
+//! would need a second set of structs mirroring the spec, a conversion, and its
+//! own wording.
+//!
+//! Each argument list is a [`Table`]: its keys, each with how its value is read.
+//! The same table dispatches the keys and suggests "did you mean ...?", so a new
+//! key is one line in a table (plus the field it fills).
+//!
+//! Recovery: a key that cannot be read pushes its error, its value is skipped up
+//! to the next `,`, and the next key is read. Values are parsed from their own
+//! token streams, so a broken one never leaves the list's parser in a bad state.
+
+use heck::ToUpperCamelCase;
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+use quote::ToTokens;
+use serde_json::{Map, Value};
+use syn::meta::ParseNestedMeta;
+use syn::parse::{ParseStream, Parser};
+use syn::{Expr, ExprLit, Lit, LitStr, Path, Token, UnOp};
+
+use super::errors::{self, Errors};
+use super::spans::SourceMap;
+use crate::diagnostic::Diagnostic;
+use crate::parse::list;
+use crate::parse::value::out_of_range;
+use crate::spec::{
+    ModelSettingsSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned, ToolChoiceSpec,
+};
+use crate::suggest::did_you_mean;
+
+/// What the attribute says. Values the struct can default (`id`, `name`) or that
+/// need the struct to check (`instructions`) stay tokens; the rest are spec values.
+#[derive(Default)]
+pub(crate) struct Args {
+    pub(crate) id: Option<LitStr>,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) instructions: Option<LitStr>,
+    pub(crate) model: Option<Spanned<String>>,
+    pub(crate) handoff_description: Option<Spanned<String>>,
+    /// Agent structs: rustc resolves them.
+    pub(crate) handoffs: Vec<Path>,
+    /// Functions: rustc resolves them.
+    pub(crate) tools: Vec<Path>,
+    pub(crate) model_settings: ModelSettingsSpec,
+    pub(crate) respan: Option<RespanSpec>,
+    pub(crate) prompt: Option<PromptSpec>,
+}
+
+/// Reads the arguments; what cannot be read is in `errors`, the rest in the result.
+pub(crate) fn parse(tokens: TokenStream, source: &mut SourceMap, errors: &mut Errors) -> Args {
+    let mut args = Args::default();
+    let mut reader = Reader { source, errors };
+    let mut seen = Vec::new();
+    // Lists whose keys are easily written at the top by mistake.
+    let nested = [MODEL_SETTINGS.keys(), RESPAN.keys(), PROMPT.keys()];
+    let parsed =
+        syn::meta::parser(|meta| reader.entry(meta, &AGENT, &mut args, &mut seen, &nested))
+            .parse2(tokens);
+    if let Err(error) = parsed {
+        reader.errors.push(error);
+    }
+    args
+}
+
+/// How one key's value is read into its list's target.
+type Read<T> = fn(&mut Reader<'_>, &ParseNestedMeta<'_>, &mut T) -> syn::Result<()>;
+
+/// The keys of one argument list.
+pub(crate) struct Table<T: 'static> {
+    /// The list's key (`model_settings`), or the attribute for the top level.
+    name: &'static str,
+    keys: &'static [(&'static str, Read<T>)],
+}
+
+impl<T> Table<T> {
+    pub(crate) fn names(&self) -> Vec<&'static str> {
+        self.keys.iter().map(|(name, _)| *name).collect()
+    }
+
+    /// The list's name and its keys, without how they are read.
+    fn keys(&self) -> (&'static str, Vec<&'static str>) {
+        (self.name, self.names())
+    }
+}
+
+/// `#[respan_agent(...)]`.
+pub(crate) const AGENT: Table<Args> = Table {
+    name: "#[respan_agent]",
+    keys: &[
+        ("id", |r, m, a| set(&mut a.id, r.lit_str(m))),
+        ("name", |r, m, a| set(&mut a.name, r.lit_str(m))),
+        ("instructions", |r, m, a| {
+            set(&mut a.instructions, r.lit_str(m))
+        }),
+        ("model", |r, m, a| set(&mut a.model, r.text(m))),
+        ("model_settings", |r, m, a| {
+            r.list(m, &MODEL_SETTINGS, &mut a.model_settings)
+        }),
+        ("handoff_description", |r, m, a| {
+            set(&mut a.handoff_description, r.text(m))
+        }),
+        ("handoffs", |r, m, a| {
+            assign(&mut a.handoffs, r.paths(m, |s| s.to_upper_camel_case()))
+        }),
+        ("tools", |r, m, a| {
+            assign(&mut a.tools, r.paths(m, str::to_owned))
+        }),
+        ("respan", |r, m, a| {
+            let span = r.mark(m);
+            let respan = a.respan.insert(RespanSpec {
+                span,
+                ..RespanSpec::default()
+            });
+            r.list(m, &RESPAN, respan)
+        }),
+        ("prompt", |r, m, a| {
+            let prompt = a.prompt.insert(empty_prompt(r.mark(m)));
+            r.list(m, &PROMPT, prompt)
+        }),
+    ],
+};
+
+/// `model_settings(...)`.
+pub(crate) const MODEL_SETTINGS: Table<ModelSettingsSpec> = Table {
+    name: "model_settings",
+    keys: &[
+        ("temperature", |r, m, s| set(&mut s.temperature, r.float(m))),
+        ("top_p", |r, m, s| set(&mut s.top_p, r.float(m))),
+        ("max_tokens", |r, m, s| {
+            set(&mut s.max_tokens, r.integer(m, 0, "at least 1"))
+        }),
+        ("frequency_penalty", |r, m, s| {
+            set(&mut s.frequency_penalty, r.float(m))
+        }),
+        ("presence_penalty", |r, m, s| {
+            set(&mut s.presence_penalty, r.float(m))
+        }),
+        ("tool_choice", |r, m, s| {
+            set(&mut s.tool_choice, r.tool_choice(m))
+        }),
+        ("parallel_tool_calls", |r, m, s| {
+            set(&mut s.parallel_tool_calls, r.boolean(m))
+        }),
+        ("seed", |r, m, s| {
+            set(&mut s.seed, r.integer(m, i64::MIN, "a 64-bit integer"))
+        }),
+        ("stop", |r, m, s| set(&mut s.stop, r.stop(m))),
+    ],
+};
+
+/// `respan(...)`: the gateway's own parameters.
+pub(crate) const RESPAN: Table<RespanSpec> = Table {
+    name: "respan",
+    keys: &[
+        ("customer_identifier", |r, m, p| {
+            set(&mut p.customer_identifier, r.text(m))
+        }),
+        ("thread_identifier", |r, m, p| {
+            set(&mut p.thread_identifier, r.text(m))
+        }),
+        ("fallback_models", |r, m, p| {
+            assign(&mut p.fallback_models, r.strings(m))
+        }),
+        ("cache_enabled", |r, m, p| {
+            set(&mut p.cache_enabled, r.boolean(m))
+        }),
+        ("cache_ttl", |r, m, p| {
+            set(
+                &mut p.cache_ttl,
+                r.integer(m, 0, "a non-negative number of seconds"),
+            )
+        }),
+        ("disable_log", |r, m, p| {
+            set(&mut p.disable_log, r.boolean(m))
+        }),
+        ("placement", |r, m, p| set(&mut p.placement, r.placement(m))),
+        ("metadata", |r, m, p| assign(&mut p.metadata, r.map(m))),
+    ],
+};
+
+/// `prompt(...)`: a prompt managed on the gateway.
+pub(crate) const PROMPT: Table<PromptSpec> = Table {
+    name: "prompt",
+    keys: &[
+        ("prompt_id", |r, m, p| assign(&mut p.prompt_id, r.text(m))),
+        ("schema_version", |r, m, p| {
+            assign(&mut p.schema_version, r.integer(m, 1, "1 or 2"))
+        }),
+        ("placement", |r, m, p| {
+            assign(&mut p.placement, r.placement(m))
+        }),
+        ("echo", |r, m, p| set(&mut p.echo, r.boolean(m))),
+        ("variables", |r, m, p| assign(&mut p.variables, r.map(m))),
+    ],
+};
+
+const PLACEMENTS: &[&str] = &["body", "respan_params", "header"];
+
+/// A prompt whose id is missing until `prompt_id` is read: if it stays missing,
+/// the checker says so at `span` (as for a TOML file).
+fn empty_prompt(span: Span) -> PromptSpec {
+    PromptSpec {
+        prompt_id: Spanned::new(String::new(), span),
+        schema_version: Spanned::new(2, span),
+        variables: Map::new(),
+        version: None,
+        echo: None,
+        patch: None,
+        placement: Spanned::new(PlacementSpec::Body, span),
+        span,
+    }
+}
+
+fn set<T>(slot: &mut Option<T>, value: syn::Result<T>) -> syn::Result<()> {
+    *slot = Some(value?);
+    Ok(())
+}
+
+fn assign<T>(slot: &mut T, value: syn::Result<T>) -> syn::Result<()> {
+    *slot = value?;
+    Ok(())
+}
+
+/// Reads values, recording each in the source map; errors of a list's entries go
+/// straight to `errors`.
+pub(crate) struct Reader<'a> {
+    source: &'a mut SourceMap,
+    errors: &'a mut Errors,
+}
+
+impl Reader<'_> {
+    /// One `key = value` or `key(...)` of a list. Never fails: a mistake is
+    /// pushed and its value skipped. `nested` names the lists whose keys may be
+    /// written here by mistake.
+    fn entry<T>(
+        &mut self,
+        meta: ParseNestedMeta<'_>,
+        table: &Table<T>,
+        target: &mut T,
+        seen: &mut Vec<&'static str>,
+        nested: &[(&str, Vec<&'static str>)],
+    ) -> syn::Result<()> {
+        let name = key(&meta);
+        let result = match table.keys.iter().find(|(key, _)| *key == name) {
+            Some((key, _)) if seen.contains(key) => Err(syn::Error::new_spanned(
+                &meta.path,
+                format!("duplicate key `{key}` in `{}`", table.name),
+            )),
+            Some((key, read)) => {
+                seen.push(*key);
+                read(self, &meta, target)
+            }
+            None => Err(unknown_key(&meta.path, &name, table, nested)),
+        };
+        if let Err(error) = result {
+            self.errors.push(error);
+            skip_value(meta.input)?;
+        }
+        Ok(())
+    }
+
+    /// A range for the key itself, for what a nested list is missing.
+    fn mark(&mut self, meta: &ParseNestedMeta<'_>) -> Span {
+        self.source.record((), 0, &meta.path).span
+    }
+
+    /// A nested list, `key(a = .., b = ..)`, read with its own table.
+    fn list<T>(
+        &mut self,
+        meta: &ParseNestedMeta<'_>,
+        table: &Table<T>,
+        target: &mut T,
+    ) -> syn::Result<()> {
+        let tokens = self.group(meta)?;
+        let mut seen = Vec::new();
+        let parsed = syn::meta::parser(|inner| self.entry(inner, table, target, &mut seen, &[]))
+            .parse2(tokens);
+        if let Err(error) = parsed {
+            self.errors.push(error);
+        }
+        Ok(())
+    }
+
+    /// The tokens inside `key(...)`.
+    fn group(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<TokenStream> {
+        if meta.input.peek(syn::token::Paren) {
+            let group: Group = meta.input.parse()?;
+            if group.delimiter() == Delimiter::Parenthesis {
+                return Ok(group.stream());
+            }
+        }
+        let key = key(meta);
+        Err(syn::Error::new_spanned(
+            &meta.path,
+            format!("`{key}` takes a list: `{key}(key = value, ...)`"),
+        ))
+    }
+
+    fn lit_str(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+        match value(meta)? {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => Ok(lit),
+            other => Err(wrong_type(meta, "a string", &other)),
+        }
+    }
+
+    fn text(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<String>> {
+        let lit = self.lit_str(meta)?;
+        Ok(self.source.text(lit.value(), &lit))
+    }
+
+    /// A number: integers are fine where floats are expected (`temperature = 1`).
+    fn float(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<f64>> {
+        let expr = value(meta)?;
+        match number(&expr) {
+            Some(value) => Ok(self.source.record(value, 1, &expr)),
+            None => Err(wrong_type(meta, "a number", &expr)),
+        }
+    }
+
+    /// An integer of type `N` and at least `min`; `range` says so in the message.
+    fn integer<N>(
+        &mut self,
+        meta: &ParseNestedMeta<'_>,
+        min: N,
+        range: &str,
+    ) -> syn::Result<Spanned<N>>
+    where
+        N: TryFrom<i128> + Into<i128>,
+    {
+        let expr = value(meta)?;
+        let Some(value) = integer(&expr) else {
+            return Err(wrong_type(meta, "an integer", &expr));
+        };
+        match N::try_from(value) {
+            Ok(n) if value >= min.into() => Ok(self.source.record(n, 1, &expr)),
+            _ => {
+                let found = expr.to_token_stream().to_string().replace(' ', "");
+                let diagnostic = out_of_range(&key(meta), range, &found, Span::default());
+                Err(errors::error(&expr, &diagnostic))
+            }
+        }
+    }
+
+    fn boolean(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<bool>> {
+        match value(meta)? {
+            Expr::Lit(ExprLit {
+                lit: Lit::Bool(lit),
+                ..
+            }) => Ok(self.source.record(lit.value, 1, &lit)),
+            other => Err(wrong_type(meta, "a boolean", &other)),
+        }
+    }
+
+    /// `["a", "b"]`, each element checked (the others are still read).
+    fn strings(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Spanned<String>>> {
+        let array = match value(meta)? {
+            Expr::Array(array) => array,
+            other => return Err(wrong_type(meta, "an array of strings", &other)),
+        };
+        let mut out = Vec::with_capacity(array.elems.len());
+        for element in &array.elems {
+            match element {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(lit), ..
+                }) => out.push(self.source.text(lit.value(), lit)),
+                other => self.errors.push(wrong_element(meta, "a string", other)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `stop`: one string or an array of them, as in a TOML file.
+    fn stop(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<Vec<String>>> {
+        let expr = value(meta)?;
+        let stops = match &expr {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => vec![lit.value()],
+            Expr::Array(array) => {
+                let mut stops = Vec::with_capacity(array.elems.len());
+                for element in &array.elems {
+                    match element {
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Str(lit), ..
+                        }) => stops.push(lit.value()),
+                        other => self.errors.push(wrong_element(meta, "a string", other)),
+                    }
+                }
+                stops
+            }
+            other => return Err(wrong_type(meta, "a string or an array of strings", other)),
+        };
+        Ok(self.source.record(stops, 1, &expr))
+    }
+
+    /// `[Billing, crate::Technical]`: Rust paths. `fix` turns a string written
+    /// instead into the path the help suggests.
+    fn paths(
+        &mut self,
+        meta: &ParseNestedMeta<'_>,
+        fix: fn(&str) -> String,
+    ) -> syn::Result<Vec<Path>> {
+        let array = match value(meta)? {
+            Expr::Array(array) => array,
+            other => return Err(wrong_type(meta, "an array of paths", &other)),
+        };
+        let mut out = Vec::with_capacity(array.elems.len());
+        for element in &array.elems {
+            match element {
+                Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
+                    out.push(path.path.clone());
+                }
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(lit), ..
+                }) => {
+                    let diagnostic = wrong_element_diagnostic(meta, "a path", element)
+                        .with_help(format!("write the path itself: `{}`", fix(&lit.value())));
+                    self.errors.push(errors::error(element, &diagnostic));
+                }
+                other => self.errors.push(wrong_element(meta, "a path", other)),
+            }
+        }
+        Ok(out)
+    }
+
+    fn tool_choice(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<ToolChoiceSpec>> {
+        let lit = self.lit_str(meta)?;
+        let choice = match lit.value().as_str() {
+            "auto" => ToolChoiceSpec::Auto,
+            "required" => ToolChoiceSpec::Required,
+            "none" => ToolChoiceSpec::None,
+            tool => ToolChoiceSpec::Function(tool.to_owned()),
+        };
+        Ok(self.source.record(choice, lit.value().len(), &lit))
+    }
+
+    fn placement(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<PlacementSpec>> {
+        let lit = self.lit_str(meta)?;
+        let placement = match lit.value().as_str() {
+            "body" => PlacementSpec::Body,
+            "respan_params" => PlacementSpec::RespanParams,
+            "header" => PlacementSpec::Header,
+            other => {
+                let mut message = format!("unknown placement `{other}`");
+                if let Some(s) = did_you_mean(other, PLACEMENTS.iter().copied()) {
+                    message.push_str(&format!("\n= help: did you mean `{s}`?"));
+                }
+                message.push_str(&format!("\n= note: expected one of {}", list(PLACEMENTS)));
+                return Err(syn::Error::new_spanned(&lit, message));
+            }
+        };
+        Ok(self.source.record(placement, 1, &lit))
+    }
+
+    /// `metadata(env = "production", tier = 2)`: free keys, literal values.
+    fn map(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Map<String, Value>> {
+        let tokens = self.group(meta)?;
+        let mut map = Map::new();
+        let parsed = syn::meta::parser(|inner| {
+            let read = value(&inner).and_then(|expr| {
+                json(&expr).ok_or_else(|| wrong_type(&inner, "a string, number or boolean", &expr))
+            });
+            match read {
+                Ok(value) => {
+                    map.insert(inner.path.to_token_stream().to_string(), value);
+                }
+                Err(error) => {
+                    self.errors.push(error);
+                    skip_value(inner.input)?;
+                }
+            }
+            Ok(())
+        })
+        .parse2(tokens);
+        if let Err(error) = parsed {
+            self.errors.push(error);
+        }
+        Ok(map)
+    }
+}
+
+/// The key of an entry, as written.
+fn key(meta: &ParseNestedMeta<'_>) -> String {
+    match meta.path.get_ident() {
+        Some(ident) => ident.to_string(),
+        None => meta.path.to_token_stream().to_string().replace(' ', ""),
+    }
+}
+
+/// The expression after `key =`, parsed from its own tokens (up to the next `,`).
+fn value(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {
+    if !meta.input.peek(Token![=]) {
+        let key = key(meta);
+        let message = format!("`{key}` needs a value: `{key} = ...`");
+        return Err(syn::Error::new_spanned(&meta.path, message));
+    }
+    let input = meta.value()?;
+    let tokens = rest_of_value(input)?;
+    if tokens.is_empty() {
+        return Err(input.error(format!("expected a value after `{} =`", key(meta))));
+    }
+    syn::parse2(tokens)
+}
+
+fn rest_of_value(input: ParseStream<'_>) -> syn::Result<TokenStream> {
+    let mut tokens = TokenStream::new();
+    while !input.is_empty() && !input.peek(Token![,]) {
+        tokens.extend([input.parse::<TokenTree>()?]);
+    }
+    Ok(tokens)
+}
+
+/// Skips what is left of a value after a mistake, up to the `,` that ends it.
+fn skip_value(input: ParseStream<'_>) -> syn::Result<()> {
+    rest_of_value(input).map(drop)
+}
+
+fn unknown_key<T>(
+    path: &Path,
+    name: &str,
+    table: &Table<T>,
+    nested: &[(&str, Vec<&'static str>)],
+) -> syn::Error {
+    let known = table.names();
+    let mut diagnostic = Diagnostic::error(
+        format!("unknown key `{name}` in `{}`", table.name),
+        Span::default(),
+        "unknown key",
+    );
+    // A key of a nested list written at the top (as the TOML front end says), else
+    // the closest key of this list, else the closest of a nested list.
+    let belongs = nested
+        .iter()
+        .find(|(_, keys)| keys.contains(&name))
+        .map(|(list, _)| format!("`{name}` belongs in `{list}(...)`"));
+    let misspelt = || {
+        nested.iter().find_map(|(list, keys)| {
+            let key = did_you_mean(name, keys.iter().copied())?;
+            Some(format!("did you mean `{key}`? It belongs in `{list}(...)`"))
+        })
+    };
+    let help = belongs
+        .or_else(|| {
+            did_you_mean(name, known.iter().copied()).map(|key| format!("did you mean `{key}`?"))
+        })
+        .or_else(misspelt);
+    diagnostic = match help {
+        Some(help) => diagnostic.with_help(help),
+        None => diagnostic.with_note(format!("expected one of {}", list(&known))),
+    };
+    errors::error(path, &diagnostic)
+}
+
+/// "wrong type for `key`: expected .., found ..", as for a TOML file.
+fn wrong_type(meta: &ParseNestedMeta<'_>, expected: &str, found: &Expr) -> syn::Error {
+    let mut diagnostic = Diagnostic::error(
+        format!(
+            "wrong type for `{}`: expected {expected}, found {}",
+            key(meta),
+            describe(found)
+        ),
+        Span::default(),
+        format!("expected {expected}"),
+    );
+    // `max_tokens = "500"`: the value is right, the quotes are not.
+    if let Expr::Lit(ExprLit {
+        lit: Lit::Str(lit), ..
+    }) = found
+    {
+        let text = lit.value();
+        let unquoted_fits = match expected {
+            "a number" => text.parse::<f64>().is_ok(),
+            "an integer" => text.parse::<i128>().is_ok(),
+            "a boolean" => text.parse::<bool>().is_ok(),
+            _ => false,
+        };
+        if unquoted_fits {
+            diagnostic = diagnostic.with_help(format!("remove the quotes: `{text}`"));
+        }
+    }
+    errors::error(found, &diagnostic)
+}
+
+fn wrong_element(meta: &ParseNestedMeta<'_>, expected: &str, found: &Expr) -> syn::Error {
+    errors::error(found, &wrong_element_diagnostic(meta, expected, found))
+}
+
+fn wrong_element_diagnostic(
+    meta: &ParseNestedMeta<'_>,
+    expected: &str,
+    found: &Expr,
+) -> Diagnostic {
+    Diagnostic::error(
+        format!(
+            "wrong type in `{}`: expected {expected}, found {}",
+            key(meta),
+            describe(found)
+        ),
+        Span::default(),
+        format!("expected {expected}"),
+    )
+}
+
+/// What a value is, in the words of the TOML front end's messages.
+fn describe(expr: &Expr) -> &'static str {
+    match expr {
+        Expr::Lit(ExprLit { lit, .. }) => match lit {
+            Lit::Str(_) => "a string",
+            Lit::Int(_) => "an integer",
+            Lit::Float(_) => "a float",
+            Lit::Bool(_) => "a boolean",
+            _ => "a literal",
+        },
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => describe(&unary.expr),
+        Expr::Array(_) => "an array",
+        Expr::Path(_) => "a path",
+        _ => "an expression",
+    }
+}
+
+fn number(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(f), ..
+        }) => f.base10_parse().ok(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse().ok(),
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => number(&unary.expr).map(|n| -n),
+        _ => None,
+    }
+}
+
+fn integer(expr: &Expr) -> Option<i128> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse().ok(),
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => integer(&unary.expr).map(|n| -n),
+        _ => None,
+    }
+}
+
+/// A literal as JSON (metadata and prompt variables).
+fn json(expr: &Expr) -> Option<Value> {
+    match expr {
+        Expr::Lit(ExprLit { lit, .. }) => match lit {
+            Lit::Str(s) => Some(Value::from(s.value())),
+            Lit::Bool(b) => Some(Value::from(b.value)),
+            Lit::Int(_) => integer(expr)
+                .and_then(|i| i64::try_from(i).ok())
+                .map(Value::from),
+            Lit::Float(_) => number(expr).map(Value::from),
+            _ => None,
+        },
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => match json(&unary.expr)? {
+            Value::Number(n) if n.is_i64() => n.as_i64().map(|n| Value::from(-n)),
+            Value::Number(n) => n.as_f64().map(|n| Value::from(-n)),
+            _ => None,
+        },
+        _ => None,
+    }
+}

@@ -1,0 +1,144 @@
+//! `#[respan_agent(...)]`: an agent declared on a Rust struct.
+//!
+//! The proc macro in `respan-macros` only moves tokens to [`expand_agent`]; the
+//! work is here, beside the TOML front end, so both go through one checker:
+//!
+//! 1. `args` reads the arguments into spec values, collecting every mistake;
+//! 2. `check` builds a one-agent [`Spec`](crate::Spec) (the struct's fields
+//!    are the template variables) and runs [`check_spec`](crate::check_spec);
+//! 3. `spans` leads each diagnostic back to the tokens it is about, and
+//!    `errors` turns it into a compile error there;
+//! 4. the struct gets an `impl ::respan::AgentDef`, whose `to_agent` is built by
+//!    the same code as a generated workflow's agents.
+
+mod args;
+mod check;
+mod errors;
+mod spans;
+#[cfg(test)]
+mod tests;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::{Ident, ItemStruct, Path};
+
+use crate::generate;
+use crate::spec::AgentSpec;
+
+/// Expands `#[respan_agent(args)]` on `item`: the item, one `compile_error!` per
+/// mistake in the arguments, and an `impl ::respan::AgentDef` for the struct.
+///
+/// The impl is there even when there are mistakes (its `to_agent` then panics,
+/// but the crate does not compile anyway), so code using the agent reports no
+/// errors of its own.
+///
+/// ```
+/// use quote::quote;
+///
+/// let expanded = respan_codegen::attribute::expand_agent(
+///     quote!(name = "Assistant", instructions = "Help {{ user }}."),
+///     quote!(struct Assistant { user: String }),
+/// );
+/// let text = expanded.to_string();
+/// assert!(text.contains("impl :: respan :: AgentDef for Assistant"), "{text}");
+/// assert!(!text.contains("compile_error"), "{text}");
+///
+/// let expanded = respan_codegen::attribute::expand_agent(
+///     quote!(name = 1, model_settings(temperature = 3.0)),
+///     quote!(struct Assistant;),
+/// );
+/// assert_eq!(expanded.to_string().matches("compile_error").count(), 2);
+/// ```
+pub fn expand_agent(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item: ItemStruct = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            let error = syn::Error::new(
+                Span::call_site(),
+                "`#[respan_agent]` goes on a struct: its fields are the template variables of the instructions",
+            )
+            .to_compile_error();
+            return quote! { #error #item };
+        }
+    };
+    let mut source = spans::SourceMap::default();
+    let mut errors = errors::Errors::default();
+    let args = args::parse(args, &mut source, &mut errors);
+    let checked = check::check(&args, &item, &mut source, &mut errors);
+
+    let body = if errors.is_empty() {
+        to_agent(&checked.agent, &args.handoffs, &args.tools)
+    } else {
+        quote! { ::core::unreachable!("respan: this agent did not compile") }
+    };
+    let errors = errors.to_compile_error();
+    let ident = &item.ident;
+    let (impl_generics, type_generics, where_clause) = item.generics.split_for_impl();
+    let id = &checked.id;
+    let name = &checked.name;
+    quote! {
+        #item
+        #errors
+        impl #impl_generics ::respan::AgentDef for #ident #type_generics #where_clause {
+            const ID: &'static str = #id;
+            const NAME: &'static str = #name;
+            fn to_agent(&self) -> ::respan::Agent<&'static str> {
+                #body
+            }
+        }
+    }
+}
+
+/// The body of `to_agent`: the agent's values, its template variables read from
+/// the struct's fields.
+fn to_agent(agent: &AgentSpec, handoffs: &[Path], tools: &[Path]) -> TokenStream {
+    // Handoff targets are types, `<Billing as AgentDef>::ID`, spanned at the path
+    // so a missing or misspelt one is a rustc error right there.
+    let handoffs: Vec<TokenStream> = handoffs
+        .iter()
+        .map(|path| {
+            let span = first_span(path);
+            quote_spanned! {span=> <#path as ::respan::AgentDef>::ID }
+        })
+        .collect();
+    // Tools are functions: naming each makes a missing one a rustc error.
+    let tools = tools.iter().map(|path| {
+        let span = first_span(path);
+        quote_spanned! {span=> let _ = #path; }
+    });
+    let calls = generate::agent_calls(
+        agent,
+        |variable| {
+            let field = field(variable);
+            quote! { &self.#field }
+        },
+        &handoffs,
+    );
+    quote! {
+        #(#tools)*
+        ::respan::Agent::new(
+            <Self as ::respan::AgentDef>::ID,
+            <Self as ::respan::AgentDef>::NAME,
+        )
+        #calls
+    }
+}
+
+/// The span of the first token (one span cannot cover several on stable Rust).
+fn first_span(tokens: &impl ToTokens) -> Span {
+    tokens
+        .to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |token| token.span())
+}
+
+/// The field of a template variable (checked to be one): `user`, or `r#type`.
+fn field(variable: &str) -> TokenStream {
+    syn::parse_str::<Ident>(variable)
+        .or_else(|_| syn::parse_str::<Ident>(&format!("r#{variable}")))
+        .map_or_else(
+            |_| quote! { __respan_invalid_field },
+            Ident::into_token_stream,
+        )
+}
