@@ -19,7 +19,7 @@
 pub use respan_runtime::*;
 
 mod agent_def;
-pub use agent_def::{AgentDef, AgentSetExt};
+pub use agent_def::{AgentDef, AgentSetExt, ToAgent};
 
 /// Declares an agent on a struct: the struct's fields are the template variables
 /// of its instructions, its handoffs and tools are Rust paths.

@@ -8,8 +8,9 @@
 //!    are the template variables) and runs [`check_spec`](crate::check_spec);
 //! 3. `spans` leads each diagnostic back to the tokens it is about, and
 //!    `errors` turns it into a compile error there;
-//! 4. the struct gets an `impl ::respan::AgentDef`, whose `to_agent` is built by
-//!    the same code as a generated workflow's agents.
+//! 4. the struct gets an `impl ::respan::AgentDef` (its id and name) and an
+//!    `impl<C> ::respan::ToAgent<C>` for every context its tools accept, whose
+//!    `to_agent` is built by the same code as a generated workflow's agents.
 
 mod args;
 mod check;
@@ -76,13 +77,31 @@ pub fn expand_agent(args: TokenStream, item: TokenStream) -> TokenStream {
     let (impl_generics, type_generics, where_clause) = item.generics.split_for_impl();
     let id = &checked.id;
     let name = &checked.name;
+    // `ToAgent<C>` for every context `C` its tools accept: an agent without tools
+    // joins sets of any context; one whose tool takes `&Ctx` only sets of `Ctx`.
+    let mut generics = item.generics.clone();
+    generics.params.push(
+        syn::parse_quote!(__RespanContext: ::core::marker::Send + ::core::marker::Sync + 'static),
+    );
+    {
+        let where_clause = generics.make_where_clause();
+        for tool in &args.tools {
+            let span = first_span(tool);
+            where_clause
+                .predicates
+                .push(syn::parse_quote_spanned!(span=> #tool: ::respan::ToolFn<__RespanContext>));
+        }
+    }
+    let (context_impl_generics, _, context_where_clause) = generics.split_for_impl();
     quote! {
         #item
         #errors
         impl #impl_generics ::respan::AgentDef for #ident #type_generics #where_clause {
             const ID: &'static str = #id;
             const NAME: &'static str = #name;
-            fn to_agent(&self) -> ::respan::Agent<&'static str> {
+        }
+        impl #context_impl_generics ::respan::ToAgent<__RespanContext> for #ident #type_generics #context_where_clause {
+            fn to_agent(&self) -> ::respan::Agent<&'static str, __RespanContext> {
                 #body
             }
         }
@@ -101,10 +120,15 @@ fn to_agent(agent: &AgentSpec, handoffs: &[Path], tools: &[Path]) -> TokenStream
             quote_spanned! {span=> <#path as ::respan::AgentDef>::ID }
         })
         .collect();
-    // Tools are functions: naming each makes a missing one a rustc error.
-    let tools = tools.iter().map(|path| {
+    // Tools are `#[respan_tool]` functions: naming the function first makes a
+    // missing one "cannot find value", then its companion type gives the tool.
+    let bindings = tools.iter().map(|path| {
         let span = first_span(path);
         quote_spanned! {span=> let _ = #path; }
+    });
+    let tools = tools.iter().map(|path| {
+        let span = first_span(path);
+        quote_spanned! {span=> .tool(<#path as ::respan::ToolFn<__RespanContext>>::tool()) }
     });
     let calls = generate::agent_calls(
         agent,
@@ -115,12 +139,14 @@ fn to_agent(agent: &AgentSpec, handoffs: &[Path], tools: &[Path]) -> TokenStream
         &handoffs,
     );
     quote! {
-        #(#tools)*
+        #(#bindings)*
         ::respan::Agent::new(
             <Self as ::respan::AgentDef>::ID,
             <Self as ::respan::AgentDef>::NAME,
         )
+        .context::<__RespanContext>()
         #calls
+        #(#tools)*
     }
 }
 
