@@ -56,6 +56,7 @@ mod retry;
 mod runner;
 mod settings;
 mod stream;
+mod structured;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tool;
@@ -82,5 +83,6 @@ pub use retry::{BoxFuture, RetryPolicy, Sleeper};
 pub use runner::{MULTIPLE_HANDOFFS_MESSAGE, Runner, TOOL_ERROR_MESSAGE, run, run_streamed};
 pub use settings::{ModelSettings, ToolChoice};
 pub use stream::{RunEvent, RunStream};
+pub use structured::{StructuredError, parse_structured};
 pub use tool::{FunctionTool, Tool, ToolError};
 pub use usage::{Usage, UsageByAgent};
