@@ -329,3 +329,28 @@ async fn declared_parameters_that_disagree_fail_before_any_request() {
     assert!(text.contains("$.properties.id.type"), "{text}");
     assert!(fake.requests().is_empty());
 }
+
+#[tokio::test]
+async fn fenced_json_with_quoted_numbers_is_recovered() {
+    let (fake, gateway) = fake().await;
+    // What some routes answer when they ignore response_format.
+    fake.push_text(
+        "Here is the invoice you asked for:\n```json\n{\"id\": \"INV-42\", \"amount_cents\": \"1250\"}\n```\nAnything else?",
+    );
+    let agents =
+        AgentSet::new("Billing".to_string()).agent(Agent::named("Billing").output::<Invoice>());
+    let result = respan_runtime::run(&gateway, &agents, "my invoice")
+        .await
+        .expect("recovered");
+    assert_eq!(
+        result.output::<Invoice>().expect("typed"),
+        Invoice {
+            id: "INV-42".into(),
+            amount_cents: 1250
+        }
+    );
+    assert!(
+        result.final_output.starts_with("Here is the invoice"),
+        "the raw text is kept"
+    );
+}
