@@ -96,14 +96,17 @@ fn calls(c: &Conversation<'_>) -> Option<Vec<(String, String)>> {
     Some(selected.into_iter().take(take).map(call).collect())
 }
 
-/// Arguments for `tool`, valid for its parameters' schema, from the question.
+/// Arguments for `tool`, valid for its parameters' schema, from the question
+/// (always a JSON object, even for a schema that is not one).
 fn arguments(tool: &Offered<'_>, question: &str) -> String {
-    value_for(
+    match value_for(
         tool.parameters,
         &mut Hints::new(question),
         &Purpose::Arguments,
-    )
-    .to_string()
+    ) {
+        value @ serde_json::Value::Object(_) => value.to_string(),
+        _ => NO_ARGUMENTS.to_string(),
+    }
 }
 
 /// The handoff whose target's name or description shares most words with the
@@ -337,6 +340,22 @@ mod tests {
             calls(&[("lookup_invoice", r#"{"invoice_id":42}"#)]),
             "no handoff back (not the user's turn), and its tool has not answered yet"
         );
+    }
+
+    #[test]
+    fn arguments_are_an_object_whatever_the_parameters() {
+        for parameters in [
+            json!(5),
+            json!({"type": "string"}),
+            json!(null),
+            json!({"$ref": "#"}),
+        ] {
+            let tools = json!([tool("f", "", parameters)]);
+            assert_eq!(
+                reply(json!({"messages": user("hi"), "tools": tools})),
+                calls(&[("f", "{}")])
+            );
+        }
     }
 
     #[test]

@@ -222,3 +222,43 @@ fn handle(request: &HttpRequest, n: u64, pace: Duration) -> HttpResponse {
 fn words(text: &str) -> usize {
     text.split_whitespace().count()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(body: &Value) -> HttpResponse {
+        let request = HttpRequest {
+            method: "POST".into(),
+            path: "/api/chat/completions".into(),
+            headers: vec![(crate::agent::OFFLINE_AGENT_HEADER.into(), "A".into())],
+            body: body.to_string().into_bytes(),
+        };
+        handle(&request, 1, Duration::ZERO)
+    }
+
+    #[test]
+    fn odd_requests_get_an_answer_not_a_panic() {
+        let odd_tool =
+            json!({"type": "function", "function": {"name": "f", "parameters": {"$ref": "#/x"}}});
+        let bodies = [
+            json!({"messages": [1, "two", null, {"role": 3}]}),
+            json!({"messages": [{"role": "user", "content": {"nested": true}}], "tools": [odd_tool]}),
+            json!({"messages": [{"role": "tool", "tool_call_id": 5, "content": [1]}], "tools": 7,
+                   "response_format": {"type": "json_schema", "json_schema": {"schema": false}}}),
+            json!({"messages": [], "stream": true, "tool_choice": {"function": 1},
+                   "response_format": {"type": "json_schema", "json_schema": 3}}),
+            json!({"messages": [{"role": "user", "content": "x"}], "stream": true, "tools": [odd_tool],
+                   "tool_choice": "required", "parallel_tool_calls": "no"}),
+        ];
+        for body in &bodies {
+            match post(body) {
+                HttpResponse::Full { status, .. } => assert_eq!(status, 200, "{body}"),
+                HttpResponse::Sse { events, .. } => {
+                    assert_eq!(events.last().map(String::as_str), Some("[DONE]"))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
