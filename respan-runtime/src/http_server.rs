@@ -276,8 +276,10 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// The chunks of a streamed answer: role, then text word by word or each tool
-/// call's name and arguments, then the finish reason, the usage and `[DONE]`.
+/// The chunks of a streamed answer, as a model sends them: the role, the text in
+/// several deltas (word by word, long words in pieces), each tool call's id and
+/// name then its arguments in several fragments, the finish reason, the usage
+/// and `[DONE]`.
 pub(crate) fn sse_events(
     id: &str,
     model: &str,
@@ -285,35 +287,35 @@ pub(crate) fn sse_events(
     finish: &str,
     usage: &Value,
 ) -> Vec<String> {
-    let chunk = |choices: Value| {
+    let chunk = |delta: Value, finish: Option<&str>| {
         json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
-               "choices": choices})
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
         .to_string()
     };
-    let mut events = vec![chunk(
-        json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]),
-    )];
-    if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
-        for (i, call) in calls.iter().enumerate() {
-            events.push(chunk(json!([{"index": 0, "delta": {"tool_calls": [{
-                "index": i, "id": call["id"], "type": "function",
-                "function": {"name": call["function"]["name"], "arguments": ""}}]},
-                "finish_reason": null}])));
-            events.push(chunk(json!([{"index": 0, "delta": {"tool_calls": [{
-                "index": i, "function": {"arguments": call["function"]["arguments"]}}]},
-                "finish_reason": null}])));
-        }
-    } else {
-        let text = message.get("content").and_then(Value::as_str).unwrap_or("");
-        for piece in text.split_inclusive(' ') {
+    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
+    let text = message.get("content").and_then(Value::as_str).unwrap_or("");
+    for piece in text
+        .split_inclusive(' ')
+        .flat_map(|w| pieces(w, TEXT_PIECE))
+    {
+        events.push(chunk(json!({"content": piece}), None));
+    }
+    let calls = message.get("tool_calls").and_then(Value::as_array);
+    for (i, call) in calls.into_iter().flatten().enumerate() {
+        events.push(chunk(
+            json!({"tool_calls": [{"index": i, "id": call["id"], "type": "function",
+                   "function": {"name": call["function"]["name"], "arguments": ""}}]}),
+            None,
+        ));
+        let arguments = call["function"]["arguments"].as_str().unwrap_or("");
+        for piece in pieces(arguments, ARGUMENTS_PIECE) {
             events.push(chunk(
-                json!([{"index": 0, "delta": {"content": piece}, "finish_reason": null}]),
+                json!({"tool_calls": [{"index": i, "function": {"arguments": piece}}]}),
+                None,
             ));
         }
     }
-    events.push(chunk(
-        json!([{"index": 0, "delta": {}, "finish_reason": finish}]),
-    ));
+    events.push(chunk(json!({}), Some(finish)));
     events.push(
         json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
                "choices": [], "usage": usage})
@@ -321,4 +323,92 @@ pub(crate) fn sse_events(
     );
     events.push("[DONE]".to_string());
     events
+}
+
+/// The longest text delta (in characters).
+const TEXT_PIECE: usize = 16;
+/// The longest fragment of a tool call's arguments (in characters).
+const ARGUMENTS_PIECE: usize = 8;
+
+/// `text` in pieces of at most `max` characters.
+fn pieces(text: &str, max: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
+        let (piece, tail) = rest.split_at(end);
+        rest = tail;
+        Some(piece)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deltas(events: &[String]) -> Vec<Value> {
+        events
+            .iter()
+            .filter_map(|e| serde_json::from_str::<Value>(e).ok())
+            .filter_map(|e| e["choices"].get(0).map(|c| c["delta"].clone()))
+            .collect()
+    }
+
+    #[test]
+    fn pieces_split_on_char_boundaries() {
+        assert_eq!(pieces("ééééé", 2).collect::<Vec<_>>(), ["éé", "éé", "é"]);
+        assert_eq!(pieces("", 2).count(), 0);
+    }
+
+    #[test]
+    fn text_streams_in_several_deltas() {
+        let message =
+            json!({"role": "assistant", "content": "Check your API key: a-very-long-word-indeed."});
+        let events = sse_events("c", "m", &message, "stop", &json!({}));
+        let text: Vec<String> = deltas(&events)
+            .iter()
+            .filter_map(|d| d["content"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "",
+                "Check ",
+                "your ",
+                "API ",
+                "key: ",
+                "a-very-long-word",
+                "-indeed."
+            ]
+        );
+        assert_eq!(events.last().map(String::as_str), Some("[DONE]"));
+        let finish: Value = serde_json::from_str(&events[events.len() - 3]).unwrap();
+        assert_eq!(finish["choices"][0]["finish_reason"], "stop");
+    }
+
+    #[test]
+    fn tool_calls_stream_their_name_first_then_argument_fragments() {
+        let message = json!({"role": "assistant", "content": null, "tool_calls": [
+            {"id": "call_0_0", "type": "function", "function": {"name": "f", "arguments": r#"{"city":"Paris"}"#}},
+            {"id": "call_0_1", "type": "function", "function": {"name": "g", "arguments": "{}"}}]});
+        let events = sse_events("c", "m", &message, "tool_calls", &json!({}));
+        let calls: Vec<Value> = deltas(&events)
+            .iter()
+            .filter_map(|d| d.get("tool_calls").map(|c| c[0].clone()))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                json!({"index": 0, "id": "call_0_0", "type": "function", "function": {"name": "f", "arguments": ""}}),
+                json!({"index": 0, "function": {"arguments": "{\"city\":"}}),
+                json!({"index": 0, "function": {"arguments": "\"Paris\"}"}}),
+                json!({"index": 1, "id": "call_0_1", "type": "function", "function": {"name": "g", "arguments": ""}}),
+                json!({"index": 1, "function": {"arguments": "{}"}}),
+            ]
+        );
+        let finish: Value = serde_json::from_str(&events[events.len() - 3]).unwrap();
+        assert_eq!(finish["choices"][0]["finish_reason"], "tool_calls");
+    }
 }
