@@ -275,7 +275,7 @@ fn billing() -> AgentSet {
 const INVOICE_QUESTION: &str = "Why is invoice 42 for \"ACME Corp\" billed in EUR?";
 
 const INVOICE_ANSWER: &str = "[respan offline gateway · model gpt-4o · agent Billing Agent] \
-    lookup_invoice returned {\"currency\":\"eur\",\"id\":42,\"total\":\"120.00\"}. \
+    lookup_invoice returned {\"id\":42,\"currency\":\"eur\",\"total\":\"120.00\"}. \
     Set RESPAN_API_KEY to use the real gateway.";
 
 fn expected_invoice_query() -> InvoiceQuery {
@@ -381,7 +381,7 @@ async fn after_a_handoff_the_new_agent_calls_its_tool() {
     assert_eq!(result.last_agent, "Billing Agent");
     assert!(
         result.final_output.contains(
-            "agent Billing Agent] lookup_invoice returned {\"currency\":\"gbp\",\"id\":7,"
+            "agent Billing Agent] lookup_invoice returned {\"id\":7,\"currency\":\"gbp\","
         ),
         "{}",
         result.final_output
