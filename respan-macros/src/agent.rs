@@ -536,6 +536,7 @@ impl Reader {
             respan: self.respan.take(),
             prompt,
             output: None,
+            tool_use_behavior: None,
             span: id_spanned.span,
         };
         // The handoff targets and tools are Rust items rustc resolves; for the
@@ -560,7 +561,8 @@ impl Reader {
                 .iter()
                 .map(|tool| ToolSpec {
                     name: tool.clone(),
-                    description: Spanned::new(String::new(), tool.span),
+                    description: None,
+                    timeout_secs: None,
                     parameters: None,
                     rust: None,
                     command: None,
@@ -642,6 +644,7 @@ fn placeholder_agent(target: &Spanned<String>) -> AgentSpec {
         respan: None,
         prompt: None,
         output: None,
+        tool_use_behavior: None,
         span: target.span,
     }
 }
