@@ -61,7 +61,8 @@ async fn run() -> Result<(), respan::Error> {
         )]),
     };
 
-    let workflow = support_tools::Workflow::new(support_tools::Vars {});
+    // The context type is the one `lookup_invoice` reads; `new` would not compile.
+    let workflow = support_tools::Workflow::<Invoices>::with_context(support_tools::Vars {});
     let result = workflow
         .run_with(
             &gateway,

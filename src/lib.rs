@@ -63,6 +63,60 @@ pub use agent_def::{AgentDef, AgentSetExt, ToAgent};
 /// agent's key; default: the struct name in snake_case).
 pub use respan_macros::respan_agent;
 
+/// Makes a function a tool the model may call: the JSON Schema of its
+/// arguments comes from their types (schemars), its doc comment is the tool's
+/// description and each parameter's doc comment that argument's, in the Agents
+/// SDK's strict form.
+///
+/// ```
+/// use respan::{Agent, AgentSet, Tool, ToolFn, respan_tool};
+///
+/// /// Get the current weather for a city.
+/// #[respan_tool]
+/// fn get_weather(
+///     /// The city name.
+///     city: String,
+/// ) -> String {
+///     format!("Sunny in {city}")
+/// }
+///
+/// /// Application state the tools read: a run's context.
+/// struct Shop { stock: Vec<String> }
+///
+/// /// Whether an item is in stock.
+/// #[respan_tool(timeout_secs = 5)]
+/// async fn in_stock(shop: &Shop, item: String) -> Result<bool, String> {
+///     Ok(shop.stock.contains(&item))
+/// }
+///
+/// // Still an ordinary function:
+/// assert_eq!(get_weather("Paris".into()), "Sunny in Paris");
+///
+/// // A context-free tool fits any run; `in_stock` only runs of context `Shop`.
+/// let agent = Agent::new("shop", "Shop")
+///     .context::<Shop>()
+///     .tool(<get_weather as ToolFn<Shop>>::tool())
+///     .tool(<in_stock as ToolFn<Shop>>::tool());
+/// assert_eq!(agent.tools()[1].parameters()["required"], serde_json::json!(["item"]));
+/// # let _ = AgentSet::new("shop").context::<Shop>().agent(agent);
+/// ```
+///
+/// - **Parameters**: an optional first `&Ctx` (the run's context, given to
+///   `run_with(.., &ctx)`: the tool then only fits runs of that context), then
+///   owned arguments (`String`, numbers, `Vec<T>`, your own
+///   `Deserialize + JsonSchema` types), or one `Args(x): Args<T>` whose `T`
+///   is the whole arguments object.
+/// - **Returns**: `String` (sent as is), any `T: Serialize` (sent as JSON), or
+///   `Result<T, E: Display>` (an `Err` is told to the model as a tool error).
+/// - **Arguments** (all optional): `name = "..."` (the name the model calls
+///   it by; default: the function's), `description = "..."` (default: the doc
+///   comment), `timeout_secs = N` (default 60).
+///
+/// The attribute keeps the function as written and adds a hidden companion
+/// type of the same name implementing [`ToolFn`]: that is how a workflow
+/// file's `[tools.<name>]` finds it.
+pub use respan_macros::respan_tool;
+
 /// Compiles a TOML workflow file into a typed module, at compile time.
 ///
 /// The path is relative to the package's `CARGO_MANIFEST_DIR` (like sqlx's
@@ -155,6 +209,32 @@ pub mod __private {
     pub use schemars;
     pub use serde;
     pub use serde_json;
+
+    /// A `#[respan_tool]` function's return value as the text the model sees:
+    /// a value that serializes to a JSON string (`String`, `&str`) as that
+    /// text, anything else as JSON.
+    pub fn tool_output<T: serde::Serialize>(
+        output: T,
+    ) -> Result<String, respan_runtime::ToolError> {
+        match serde_json::to_value(&output) {
+            Ok(serde_json::Value::String(text)) => Ok(text),
+            Ok(value) => Ok(value.to_string()),
+            Err(error) => Err(respan_runtime::ToolError::new(format!(
+                "the tool's output could not be serialized: {error}"
+            ))),
+        }
+    }
+
+    /// A `#[respan_tool]` function's `Result`: `Ok` as [`tool_output`], `Err`
+    /// as a tool error the model is told about.
+    pub fn tool_result<T: serde::Serialize, E: std::fmt::Display>(
+        output: Result<T, E>,
+    ) -> Result<String, respan_runtime::ToolError> {
+        match output {
+            Ok(output) => tool_output(output),
+            Err(error) => Err(respan_runtime::ToolError::new(error.to_string())),
+        }
+    }
 
     /// The object of a `json!({...})` (generated code writes open tables this way).
     pub fn json_object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {

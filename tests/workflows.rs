@@ -123,7 +123,8 @@ pub mod documented {
 mod everything_fields {
     respan::workflow!("tests/fixtures/everything.toml");
 
-    #[allow(dead_code)]
+    /// Finds an invoice (the file's description overrides this).
+    #[respan::respan_tool]
     fn lookup_invoice(id: String) -> String {
         id
     }
@@ -179,8 +180,15 @@ mod everything_fields {
             ("prompt_42", 1)
         );
         assert_eq!(prompt.placement, respan::Placement::RespanParams);
-        let format = technical.settings().response_format.as_ref().unwrap();
-        assert_eq!(format["type"], "json_schema");
-        assert_eq!(format["json_schema"]["name"], "technical_output");
+        let output = technical.output_type().unwrap();
+        assert_eq!(output.name(), "final_output");
+        assert_eq!(output.schema()["required"], serde_json::json!(["answer"]));
+        assert!(technical.settings().response_format.is_none());
+
+        let tool = &triage.tools()[0];
+        assert_eq!(tool.name(), "lookup_invoice");
+        assert_eq!(tool.description(), "Look up an invoice by id.");
+        assert_eq!(tool.parameters()["required"], serde_json::json!(["id"]));
+        assert!(tool.validate().is_ok(), "{:?}", tool.validate());
     }
 }

@@ -7,7 +7,9 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::parse::value::out_of_range;
-use crate::spec::{AgentSpec, Span, Spanned, Spec, ToolChoiceSpec, handoff_tool_name};
+use crate::spec::{
+    AgentSpec, Span, Spanned, Spec, ToolChoiceSpec, ToolUseBehaviorSpec, handoff_tool_name,
+};
 use crate::suggest::did_you_mean;
 
 /// Rust's strict and reserved keywords (2024 edition), which ids may not be.
@@ -48,6 +50,7 @@ pub fn check_spec(spec: &Spec) -> Vec<Diagnostic> {
     for agent in &spec.agents {
         handoffs(spec, agent, &mut out);
         agent_tools(spec, agent, &mut out);
+        tool_use_behavior(agent, &mut out);
         settings(agent, &mut out);
         prompt_and_output(agent, &mut out);
     }
@@ -526,6 +529,19 @@ fn prompt_and_output(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
         }
     }
     if let Some(output) = &agent.output
+        && let (Some(schema), Some(rust)) = (&output.schema, &output.rust)
+    {
+        out.push(
+            Diagnostic::error(
+                "`output` has both `schema` and `rust`",
+                rust.span,
+                "the Rust type gives the schema",
+            )
+            .with_related(schema.span, "and so does this")
+            .with_help("keep `rust = \"...\"` (its schema comes from `JsonSchema`), or remove it for an untyped `schema`"),
+        );
+    }
+    if let Some(output) = &agent.output
         && output.schema.is_none()
         && output.rust.is_none()
     {
@@ -540,8 +556,70 @@ fn prompt_and_output(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `tool_use_behavior = { stop_at_tools = [..] }` names the agent's own tools.
+fn tool_use_behavior(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
+    let Some(behavior) = &agent.tool_use_behavior else {
+        return;
+    };
+    let ToolUseBehaviorSpec::StopAtTools(names) = &behavior.value else {
+        return;
+    };
+    for name in names {
+        if agent.tools.iter().any(|tool| tool.value == name.value) {
+            continue;
+        }
+        let mut d = Diagnostic::error(
+            format!(
+                "`stop_at_tools` names `{}`, which agent `{}` does not have",
+                name.value, agent.id.value
+            ),
+            name.span,
+            "not one of this agent's tools",
+        );
+        d = match did_you_mean(&name.value, agent.tools.iter().map(|t| t.value.as_str())) {
+            Some(known) => d.with_help(format!("did you mean `{known}`?")),
+            None if agent.tools.is_empty() => {
+                d.with_help(format!("agent `{}` has no `tools`", agent.id.value))
+            }
+            None => d.with_help(format!(
+                "the agent's tools are {}",
+                agent
+                    .tools
+                    .iter()
+                    .map(|t| format!("`{}`", t.value))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+        out.push(d);
+    }
+}
+
 fn tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for tool in &spec.tools {
+        if let Some(timeout) = &tool.timeout_secs
+            && !(timeout.value > 0.0 && timeout.value.is_finite() && timeout.value <= 86_400.0)
+        {
+            out.push(out_of_range(
+                "timeout_secs",
+                "a positive number of seconds (at most 86400)",
+                &timeout.value.to_string(),
+                timeout.span,
+            ));
+        }
+        if tool.description.is_none()
+            && let Some(command) = &tool.command
+        {
+            out.push(
+                Diagnostic::error(
+                    format!("tool `{}` runs a `command` but has no `description`", tool.name.value),
+                    command.span,
+                    "the CLI has no doc comment to read",
+                )
+                .with_help("add `description = \"...\"`: the model reads it to decide when to call the tool")
+                .with_note("a tool bound to a `#[respan_tool]` function may leave it out: the function's doc comment is used"),
+            );
+        }
         if let Some(command) = &tool.command
             && command
                 .value

@@ -30,6 +30,7 @@ pub mod render;
 pub mod spec;
 pub mod suggest;
 pub mod template;
+pub mod tool_attr;
 
 pub use builder::Builder;
 pub use check::check_spec;

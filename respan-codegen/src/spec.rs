@@ -113,6 +113,9 @@ pub struct AgentSpec {
     pub respan: Option<RespanSpec>,
     pub prompt: Option<PromptSpec>,
     pub output: Option<OutputSpec>,
+    /// What happens after the agent's tools ran; `None`: the runtime default
+    /// (`run_llm_again`).
+    pub tool_use_behavior: Option<Spanned<ToolUseBehaviorSpec>>,
     /// Span of the `[agents.<id>]` table header.
     pub span: Span,
 }
@@ -210,6 +213,18 @@ pub struct PromptSpec {
     pub span: Span,
 }
 
+/// `tool_use_behavior`: `"run_llm_again"`, `"stop_on_first_tool"` or
+/// `{ stop_at_tools = ["<tool>", ...] }` (the Agents SDK's setting).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ToolUseBehaviorSpec {
+    /// The tools' results go back to the model (the default).
+    RunLlmAgain,
+    /// The first tool's result is the final output.
+    StopOnFirstTool,
+    /// A call of one of these tools (of the agent's own) ends the run with its result.
+    StopAtTools(Vec<Spanned<String>>),
+}
+
 /// `[agents.<id>.output]`: structured output.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutputSpec {
@@ -224,12 +239,17 @@ pub struct OutputSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ToolSpec {
     pub name: Spanned<String>,
-    pub description: Spanned<String>,
+    /// What the model is told the tool does; `None`: the Rust function's doc
+    /// comment (a compiled workflow), required for a `command` tool (the CLI).
+    pub description: Option<Spanned<String>>,
+    /// How long one call may take, in seconds; `None`: the runtime default (60).
+    pub timeout_secs: Option<Spanned<f64>>,
     /// JSON Schema of the arguments (optional when a Rust function supplies it).
     pub parameters: Option<Spanned<Value>>,
     /// Path of the Rust function; default: the function named like the tool, in scope.
     pub rust: Option<Spanned<String>>,
-    /// How the CLI runs it: JSON arguments on stdin, stdout is the result.
+    /// How the CLI runs it: JSON arguments on stdin, stdout is the result. A
+    /// compiled workflow ignores it by design: it runs the Rust function.
     pub command: Option<Spanned<Vec<String>>>,
     /// Span of the `[tools.<name>]` table header.
     pub span: Span,

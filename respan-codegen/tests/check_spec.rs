@@ -21,6 +21,7 @@ fn agent(id: &str, at: usize, handoffs: &[&str]) -> AgentSpec {
         respan: None,
         prompt: None,
         output: None,
+        tool_use_behavior: None,
         span: Span::new(at, at + id.len()),
     }
 }

@@ -43,6 +43,7 @@ fn agent(
         respan: Some(RespanSpec::default()),
         prompt: None,
         output: None,
+        tool_use_behavior: None,
         span: Span::default(),
     }
 }
@@ -77,7 +78,8 @@ proptest! {
             agents,
             tools: vec![ToolSpec {
                 name: s(tool.clone()),
-                description: s(String::new()),
+                description: Some(s(String::new())),
+                timeout_secs: Some(s(f64::NAN)),
                 parameters: None,
                 rust: Some(s(tool)),
                 command: None,

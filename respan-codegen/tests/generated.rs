@@ -18,17 +18,19 @@ fn generated_code_of_every_workflow() {
     });
 }
 
-/// Tool bindings: `[tools.<name>]` reaches the Rust function through a module
-/// alias that names the file and line (rustc shows it when the function is missing).
+/// Tools and outputs: `[tools.<name>]` reaches the `#[respan_tool]` through a
+/// module alias that names the file and line (rustc shows it when the function
+/// is missing or not a tool), every agent listing a tool is offered it, and
+/// `Output` has one variant per agent.
 #[test]
-fn generated_tool_bindings() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ui/pass/tools.toml");
-    let checked = respan_codegen::check_file(&path, "tests/ui/pass/tools.toml");
+fn generated_tools_and_outputs() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tools_and_outputs.toml");
+    let checked = respan_codegen::check_file(&path, "tests/fixtures/tools_and_outputs.toml");
     assert!(!checked.has_errors(), "{}", checked.render(false));
-    let mut options = Options::new("tests/ui/pass/tools.toml");
+    let mut options = Options::new("tests/fixtures/tools_and_outputs.toml");
     options.source = Some(checked.source.clone());
     let code = generate::file(checked.spec.as_ref().unwrap(), &options).unwrap();
-    let tools = &code[code.find("pub mod __tools").unwrap()..];
-    let tools = &tools[..tools.find("\n    }\n").unwrap() + 6];
-    insta::assert_snapshot!(tools);
+    syn::parse_file(code.split_once('\n').unwrap().1).unwrap();
+    insta::assert_snapshot!(code);
 }

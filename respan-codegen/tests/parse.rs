@@ -107,6 +107,7 @@ max_turns = 4
 name = "Full Agent"
 handoff_description = "Everything"
 tools = ["weather"]
+tool_use_behavior = { stop_at_tools = ["weather"] }
 
 [agents.agent.model_settings]
 temperature = 1
@@ -144,11 +145,11 @@ patch = { temperature = 0.1 }
 placement = "respan_params"
 
 [agents.agent.output]
-schema = { type = "object", properties = { answer = { type = "string" } } }
 rust = "crate::Answer"
 
 [tools.weather]
 description = "The weather in a city."
+timeout_secs = 2.5
 parameters = { type = "object", properties = { city = { type = "string" } }, required = ["city"] }
 rust = "crate::tools::weather"
 command = ["python3", "weather.py"]
@@ -184,9 +185,26 @@ command = ["python3", "weather.py"]
     assert_eq!(prompt.schema_version.value, 1);
     assert_eq!(prompt.placement.value, PlacementSpec::RespanParams);
     assert_eq!(prompt.version.as_ref().unwrap().value, 3);
+    assert_eq!(
+        agent.tool_use_behavior.as_ref().unwrap().value,
+        respan_codegen::spec::ToolUseBehaviorSpec::StopAtTools(vec![
+            respan_codegen::spec::Spanned::new(
+                "weather".to_string(),
+                agent
+                    .tool_use_behavior
+                    .as_ref()
+                    .map(|b| match &b.value {
+                        respan_codegen::spec::ToolUseBehaviorSpec::StopAtTools(t) => t[0].span,
+                        _ => unreachable!(),
+                    })
+                    .unwrap()
+            )
+        ])
+    );
     let output = agent.output.as_ref().unwrap();
     assert_eq!(output.rust.as_ref().unwrap().value, "crate::Answer");
     let tool = &spec.tools[0];
+    assert_eq!(tool.timeout_secs.as_ref().unwrap().value, 2.5);
     assert_eq!(
         tool.command.as_ref().unwrap().value,
         ["python3", "weather.py"]

@@ -1,5 +1,5 @@
-//! Proc macros of respan: [`workflow!`](macro@workflow) and
-//! [`#[respan_agent]`](macro@respan_agent).
+//! Proc macros of respan: [`workflow!`](macro@workflow),
+//! [`#[respan_agent]`](macro@respan_agent) and [`#[respan_tool]`](macro@respan_tool).
 //!
 //! Thin on purpose: parsing, checking and code generation live in
 //! `respan-codegen`, shared with `build.rs` and the `respan` CLI, so that every
@@ -20,4 +20,10 @@ pub fn workflow(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn respan_agent(args: TokenStream, item: TokenStream) -> TokenStream {
     respan_codegen::attribute::expand_agent(args.into(), item.into()).into()
+}
+
+/// Makes a function a tool the model may call. See `respan::respan_tool`.
+#[proc_macro_attribute]
+pub fn respan_tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    respan_codegen::tool_attr::expand(args.into(), item.into()).into()
 }

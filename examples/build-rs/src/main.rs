@@ -8,6 +8,17 @@
 // One module per workflow file: `support`, `quickstart`, ...
 respan::include_workflows!();
 
+/// Looks an invoice up by its number: the `[tools.lookup_invoice]` of
+/// workflows/tools.toml binds to this function, found where the modules are
+/// included.
+#[respan::respan_tool]
+fn lookup_invoice(
+    /// The invoice number, e.g. "INV-42".
+    invoice_id: String,
+) -> String {
+    format!("invoice {invoice_id}: 129.00 EUR, paid")
+}
+
 #[tokio::main]
 async fn main() -> Result<(), respan::Error> {
     let gateway = respan::Gateway::from_env_or_offline().await?;

@@ -30,6 +30,7 @@ use crate::parse::list;
 use crate::parse::value::out_of_range;
 use crate::spec::{
     ModelSettingsSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned, ToolChoiceSpec,
+    ToolUseBehaviorSpec,
 };
 use crate::suggest::did_you_mean;
 
@@ -49,6 +50,12 @@ pub(crate) struct Args {
     pub(crate) model_settings: ModelSettingsSpec,
     pub(crate) respan: Option<RespanSpec>,
     pub(crate) prompt: Option<PromptSpec>,
+    /// `output = Type`: rustc checks it is `JsonSchema + Deserialize`.
+    pub(crate) output: Option<syn::Type>,
+    /// `tool_use_behavior`; `stop_at_tools` names are the last segments of
+    /// [`Args::stop_at_tools`], whose tools' names rustc gives.
+    pub(crate) tool_use_behavior: Option<Spanned<ToolUseBehaviorSpec>>,
+    pub(crate) stop_at_tools: Vec<Path>,
 }
 
 /// Reads the arguments; what cannot be read is in `errors`, the rest in the result.
@@ -122,8 +129,12 @@ pub(crate) const AGENT: Table<Args> = Table {
             let prompt = a.prompt.insert(empty_prompt(r.mark(m)));
             r.list(m, &PROMPT, prompt)
         }),
+        ("output", |r, m, a| set(&mut a.output, r.output_type(m))),
+        ("tool_use_behavior", |r, m, a| r.tool_use_behavior(m, a)),
     ],
 };
+
+const TOOL_USE_BEHAVIORS: &[&str] = &["run_llm_again", "stop_on_first_tool"];
 
 /// `model_settings(...)`.
 pub(crate) const MODEL_SETTINGS: Table<ModelSettingsSpec> = Table {
@@ -428,6 +439,94 @@ impl Reader<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// `output = Invoice`: a type (rustc checks its traits).
+    fn output_type(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<syn::Type> {
+        if !meta.input.peek(Token![=]) {
+            let message = "`output` needs a type: `output = Invoice`";
+            return Err(syn::Error::new_spanned(&meta.path, message));
+        }
+        let input = meta.value()?;
+        let tokens = rest_of_value(input)?;
+        syn::parse2::<syn::Type>(tokens.clone()).map_err(|_| {
+            syn::Error::new_spanned(
+                tokens,
+                "expected a type with `JsonSchema + Deserialize`, e.g. `output = Invoice`",
+            )
+        })
+    }
+
+    /// `tool_use_behavior = "stop_on_first_tool"` or
+    /// `tool_use_behavior(stop_at_tools = [lookup_invoice])`.
+    fn tool_use_behavior(
+        &mut self,
+        meta: &ParseNestedMeta<'_>,
+        args: &mut Args,
+    ) -> syn::Result<()> {
+        if meta.input.peek(syn::token::Paren) {
+            let tokens = self.group(meta)?;
+            let mut tools = None;
+            let parsed = syn::meta::parser(|inner| {
+                if key(&inner) != "stop_at_tools" {
+                    let message = format!(
+                        "unknown key `{}` in `tool_use_behavior(...)`\n= help: write `tool_use_behavior(stop_at_tools = [tool, ...])`",
+                        key(&inner)
+                    );
+                    self.errors.push(syn::Error::new_spanned(&inner.path, message));
+                    return skip_value(inner.input);
+                }
+                match self.paths(&inner, str::to_owned) {
+                    Ok(paths) => tools = Some(paths),
+                    Err(error) => {
+                        self.errors.push(error);
+                        skip_value(inner.input)?;
+                    }
+                }
+                Ok(())
+            })
+            .parse2(tokens);
+            if let Err(error) = parsed {
+                self.errors.push(error);
+            }
+            let tools = tools.unwrap_or_default();
+            let names = tools
+                .iter()
+                .map(|path| {
+                    let name = path
+                        .segments
+                        .last()
+                        .map(|segment| syn::ext::IdentExt::unraw(&segment.ident).to_string())
+                        .unwrap_or_default();
+                    self.source.text(name, path)
+                })
+                .collect();
+            args.stop_at_tools = tools;
+            args.tool_use_behavior = Some(self.source.record(
+                ToolUseBehaviorSpec::StopAtTools(names),
+                1,
+                &meta.path,
+            ));
+            return Ok(());
+        }
+        let lit = self.lit_str(meta)?;
+        let behavior = match lit.value().as_str() {
+            "run_llm_again" => ToolUseBehaviorSpec::RunLlmAgain,
+            "stop_on_first_tool" => ToolUseBehaviorSpec::StopOnFirstTool,
+            other => {
+                let mut message = format!("unknown tool_use_behavior `{other}`");
+                if let Some(s) = did_you_mean(other, TOOL_USE_BEHAVIORS.iter().copied()) {
+                    message.push_str(&format!("\n= help: did you mean `{s}`?"));
+                }
+                message.push_str(&format!(
+                    "\n= note: expected one of {}, or `tool_use_behavior(stop_at_tools = [tool, ...])`",
+                    list(TOOL_USE_BEHAVIORS)
+                ));
+                return Err(syn::Error::new_spanned(&lit, message));
+            }
+        };
+        args.tool_use_behavior = Some(self.source.record(behavior, 1, &lit));
+        Ok(())
     }
 
     fn tool_choice(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<ToolChoiceSpec>> {

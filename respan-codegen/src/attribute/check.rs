@@ -66,7 +66,9 @@ pub(crate) fn check(
         model_settings: args.model_settings.clone(),
         respan: args.respan.clone(),
         prompt: args.prompt.clone(),
+        // `output = Type` is a Rust type: rustc checks it, the attribute emits it.
         output: None,
+        tool_use_behavior: args.tool_use_behavior.clone(),
         span: id.span,
     };
 
@@ -184,6 +186,7 @@ fn placeholder_agent(target: &Spanned<String>) -> AgentSpec {
         respan: None,
         prompt: None,
         output: None,
+        tool_use_behavior: None,
         span: target.span,
     }
 }
@@ -191,7 +194,8 @@ fn placeholder_agent(target: &Spanned<String>) -> AgentSpec {
 fn placeholder_tool(name: &Spanned<String>) -> ToolSpec {
     ToolSpec {
         name: name.clone(),
-        description: Spanned::new(String::new(), name.span),
+        description: None,
+        timeout_secs: None,
         parameters: None,
         rust: None,
         command: None,

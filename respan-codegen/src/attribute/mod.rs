@@ -21,10 +21,10 @@ mod tests;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
-use syn::{Ident, ItemStruct, Path};
+use syn::{Ident, ItemStruct};
 
 use crate::generate;
-use crate::spec::AgentSpec;
+use crate::spec::{AgentSpec, ToolUseBehaviorSpec};
 
 /// Expands `#[respan_agent(args)]` on `item`: the item, one `compile_error!` per
 /// mistake in the arguments, and an `impl ::respan::AgentDef` for the struct.
@@ -68,7 +68,7 @@ pub fn expand_agent(args: TokenStream, item: TokenStream) -> TokenStream {
     let checked = check::check(&args, &item, &mut source, &mut errors);
 
     let body = if errors.is_empty() {
-        to_agent(&checked.agent, &args.handoffs, &args.tools)
+        to_agent(&checked.agent, &args)
     } else {
         quote! { ::core::unreachable!("respan: this agent did not compile") }
     };
@@ -110,7 +110,8 @@ pub fn expand_agent(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// The body of `to_agent`: the agent's values, its template variables read from
 /// the struct's fields.
-fn to_agent(agent: &AgentSpec, handoffs: &[Path], tools: &[Path]) -> TokenStream {
+fn to_agent(agent: &AgentSpec, args: &args::Args) -> TokenStream {
+    let (handoffs, tools) = (&args.handoffs, &args.tools);
     // Handoff targets are types, `<Billing as AgentDef>::ID`, spanned at the path
     // so a missing or misspelt one is a rustc error right there.
     let handoffs: Vec<TokenStream> = handoffs
@@ -130,6 +131,32 @@ fn to_agent(agent: &AgentSpec, handoffs: &[Path], tools: &[Path]) -> TokenStream
         let span = first_span(path);
         quote_spanned! {span=> .tool(<#path as ::respan::ToolFn<__RespanContext>>::tool()) }
     });
+    // `output = Type`, spanned at the type so a missing trait is reported there.
+    let output = args.output.as_ref().map(|ty| {
+        let span = first_span(ty);
+        quote_spanned! {span=> .output::<#ty>() }
+    });
+    // `stop_at_tools` names the tools as the model knows them (`ToolFn::NAME`,
+    // which `#[respan_tool(name = ..)]` may change), so it is emitted here.
+    let mut agent = agent.clone();
+    let stop_at = match agent.tool_use_behavior.take() {
+        Some(behavior) if matches!(behavior.value, ToolUseBehaviorSpec::StopAtTools(_)) => {
+            let names = args.stop_at_tools.iter().map(|path| {
+                let span = first_span(path);
+                quote_spanned! {span=>
+                    ::std::string::String::from(<#path as ::respan::ToolFn<__RespanContext>>::NAME)
+                }
+            });
+            Some(quote! {
+                .tool_use_behavior(::respan::ToolUseBehavior::StopAtTools(::std::vec![#(#names),*]))
+            })
+        }
+        other => {
+            agent.tool_use_behavior = other;
+            None
+        }
+    };
+    let agent = &agent;
     let calls = generate::agent_calls(
         agent,
         |variable| {
@@ -147,6 +174,8 @@ fn to_agent(agent: &AgentSpec, handoffs: &[Path], tools: &[Path]) -> TokenStream
         .context::<__RespanContext>()
         #calls
         #(#tools)*
+        #output
+        #stop_at
     }
 }
 

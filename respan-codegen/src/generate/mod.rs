@@ -21,7 +21,7 @@ mod values;
 use proc_macro2::{Literal, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 
-use crate::spec::{AgentSpec, Spec, ToolSpec};
+use crate::spec::{AgentSpec, Spec, ToolUseBehaviorSpec};
 pub use names::{agent_variant, handoff_enum_name, module_name};
 use names::{field_ident, ident, str_lit};
 
@@ -77,7 +77,7 @@ pub fn module(spec: &Spec, options: &Options) -> Option<TokenStream> {
     let doc = module_doc(spec, &options.source_path);
     Some(quote! {
         #(#[doc = #doc])*
-        #[allow(clippy::all, clippy::pedantic, dead_code, unused_imports, unused_variables)]
+        #[allow(clippy::all, clippy::pedantic, dead_code, non_camel_case_types, private_bounds, private_interfaces, unused_imports, unused_variables)]
         pub mod #name {
             #items
         }
@@ -125,7 +125,7 @@ pub fn stub(spec: Option<&Spec>, fallback_name: &str, options: &Options) -> Opti
         },
     };
     Some(quote! {
-        #[allow(clippy::all, dead_code, missing_docs, unused_imports, unused_variables, unreachable_code)]
+        #[allow(clippy::all, dead_code, missing_docs, non_camel_case_types, private_bounds, private_interfaces, unused_imports, unused_variables, unreachable_code)]
         pub mod #name {
             #items
         }
@@ -333,10 +333,15 @@ impl Module<'_> {
         let agent_enum = self.agent_enum();
         let handoff_enums = self.handoff_enums();
         let vars = self.vars();
-        let tools = if stub {
+        let bindings = if stub {
             TokenStream::new()
         } else {
-            self.tool_bindings()
+            self.bindings()
+        };
+        let output = if stub {
+            TokenStream::new()
+        } else {
+            self.output_enum()
         };
         let workflow = self.workflow(stub);
         quote! {
@@ -344,7 +349,8 @@ impl Module<'_> {
             #agent_enum
             #handoff_enums
             #vars
-            #tools
+            #output
+            #bindings
             #workflow
         }
     }
@@ -539,82 +545,135 @@ impl Module<'_> {
         }
     }
 
-    /// For every declared tool, a binding to the Rust function that implements it,
-    /// so that a missing function is a compile error.
+    /// The Rust items the workflow file names, each as a type alias in a
+    /// hidden `__bindings` module: the `#[respan_tool]` behind every
+    /// `[tools.<name>]`, and every `[agents.<id>.output] rust = "Type"`.
     ///
-    /// The function is reached through a module alias named after the TOML
-    /// declaration (`use super::super as support_toml_line_14;`), because rustc
-    /// names that alias in its error: "cannot find value `lookup_invoice` in module
-    /// `support_toml_line_14`" points at the file and line to fix.
-    fn tool_bindings(&self) -> TokenStream {
-        let mut aliases: Vec<proc_macro2::Ident> = Vec::new();
-        let mut bindings = Vec::new();
-        for tool in &self.spec.tools {
-            let Some((alias, binding)) = self.tool_binding(tool) else {
-                continue;
-            };
-            if let Some(alias) = alias
-                && !aliases.contains(&alias)
-            {
-                aliases.push(alias);
-            }
-            bindings.push(binding);
-        }
+    /// Each is reached through a module alias named after the TOML line that
+    /// names it (`use super::super as support_toml_line_14;`), because rustc
+    /// names that alias in its error: "cannot find type `lookup_invoice` in
+    /// module `support_toml_line_14`" (or "expected type, found function
+    /// `support_toml_line_14::lookup_invoice`" for a function that is not
+    /// `#[respan_tool]`) points at the file and line to fix.
+    fn bindings(&self) -> TokenStream {
+        let bindings = self.bound_items();
         if bindings.is_empty() {
             return TokenStream::new();
         }
-        let span = self
-            .options
-            .span
-            .unwrap_or_else(proc_macro2::Span::call_site);
+        let span = self.span();
+        let mut aliases: Vec<proc_macro2::Ident> = Vec::new();
+        for binding in &bindings {
+            if let Some(alias) = &binding.module_alias
+                && !aliases.contains(alias)
+            {
+                aliases.push(alias.clone());
+            }
+        }
         let aliases = aliases.iter().map(|alias| {
             quote_spanned! {span=>
                 #[allow(unused_imports)]
                 use super::super as #alias;
             }
         });
+        let items = bindings.iter().map(|binding| {
+            let name = &binding.name;
+            let target = &binding.target;
+            let doc = &binding.doc;
+            quote_spanned! {span=>
+                #[doc = #doc]
+                pub(super) type #name = #target;
+            }
+        });
         quote! {
-            /// The Rust functions behind the workflow's `[tools.<name>]`.
+            /// The Rust items the workflow file names (tools, output types).
             #[doc(hidden)]
-            pub mod __tools {
+            mod __bindings {
                 #(#aliases)*
-                #(#bindings)*
+                #(#items)*
             }
         }
     }
 
-    fn tool_binding(&self, tool: &ToolSpec) -> Option<(Option<proc_macro2::Ident>, TokenStream)> {
-        let written = tool.rust.as_ref().unwrap_or(&tool.name);
-        let mut path: syn::Path = syn::parse_str(&written.value).ok()?;
-        let span = self
-            .options
+    /// The span generated code that names the user's items gets.
+    fn span(&self) -> proc_macro2::Span {
+        self.options
             .span
-            .unwrap_or_else(proc_macro2::Span::call_site);
-        set_span(&mut path, span);
+            .unwrap_or_else(proc_macro2::Span::call_site)
+    }
+
+    /// Every tool and output type the file names, in file order.
+    fn bound_items(&self) -> Vec<Binding> {
+        let mut out = Vec::new();
+        for (index, tool) in self.spec.tools.iter().enumerate() {
+            let written = tool.rust.as_ref().unwrap_or(&tool.name);
+            let what = format!("`[tools.{}]`", tool.name.value);
+            if let Some(binding) = self.binding(
+                tool_alias(&tool.name.value, index),
+                written,
+                &what,
+                "the `#[respan_tool]` function",
+            ) {
+                out.push(binding);
+            }
+        }
+        for agent in self.agents {
+            if let Some(rust) = agent.output.as_ref().and_then(|o| o.rust.as_ref())
+                && let Some(variant) = agent_variant(&agent.id.value)
+            {
+                let name = proc_macro2::Ident::new(
+                    &format!("{variant}Output"),
+                    proc_macro2::Span::call_site(),
+                );
+                let what = format!("`[agents.{}.output]`", agent.id.value);
+                if let Some(binding) = self.binding(name, rust, &what, "the type") {
+                    out.push(binding);
+                }
+            }
+        }
+        out
+    }
+
+    fn binding(
+        &self,
+        name: proc_macro2::Ident,
+        written: &crate::spec::Spanned<String>,
+        what: &str,
+        kind: &str,
+    ) -> Option<Binding> {
+        let mut path: syn::Path = syn::parse_str(&written.value).ok()?;
+        set_span(&mut path, self.span());
         let absolute = path.leading_colon.is_some()
             || path.segments.first().is_some_and(|s| s.ident == "crate");
         let doc = format!(
-            " `[tools.{}]` of `{}`{}: the function `{}`.",
-            tool.name.value,
+            " {what} of `{}`{}: {kind} `{}`.",
             self.options.source_path,
-            self.line(tool.span)
+            self.line(written.span)
                 .map(|line| format!(" (line {line})"))
                 .unwrap_or_default(),
             written.value,
         );
-        let (alias, full) = if absolute || !self.options.tools_in_parent {
+        let (module_alias, target) = if absolute || !self.options.tools_in_parent {
             (None, quote! { #path })
         } else {
-            let alias = self.location_alias(tool.span);
+            let alias = self.location_alias(written.span);
             (Some(alias.clone()), quote! { #alias::#path })
         };
-        let binding = quote_spanned! {span=>
-            #[doc = #doc]
-            const _: () = {
-                let _ = #full;
-            };
-        };
-        Some((alias, binding))
+        Some(Binding {
+            name,
+            module_alias,
+            target,
+            doc,
+        })
+    }
+
+    /// `__bindings::<name>` of a tool, if it could be bound.
+    fn tool_type(&self, name: &str) -> Option<TokenStream> {
+        let index = self.spec.tools.iter().position(|t| t.name.value == name)?;
+        let tool = &self.spec.tools[index];
+        let written = tool.rust.as_ref().unwrap_or(&tool.name);
+        syn::parse_str::<syn::Path>(&written.value).ok()?;
+        let alias = tool_alias(name, index);
+        Some(quote! { __bindings::#alias })
     }
 
     /// 1-based line of a span, when the source text is known.
@@ -651,13 +710,180 @@ impl Module<'_> {
         })
     }
 
+    /// Whether any agent declares a structured output (then runs return [`Output`]).
+    fn has_outputs(&self) -> bool {
+        self.agents.iter().any(|agent| agent.output.is_some())
+    }
+
+    /// The type of an agent's final output: its `rust` type, a JSON value for
+    /// a `schema`, or the text.
+    fn output_type(&self, agent: &AgentSpec) -> OutputKind {
+        match &agent.output {
+            Some(output) if output.rust.is_some() => match agent_variant(&agent.id.value) {
+                Some(variant) => {
+                    let alias = proc_macro2::Ident::new(
+                        &format!("{variant}Output"),
+                        proc_macro2::Span::call_site(),
+                    );
+                    OutputKind::Rust(quote! { __bindings::#alias })
+                }
+                None => OutputKind::Text,
+            },
+            Some(output) if output.schema.is_some() => OutputKind::Json,
+            _ => OutputKind::Text,
+        }
+    }
+
+    /// `enum Output { Triage(String), Billing(Invoice), ... }`, when an agent
+    /// declares a structured output.
+    fn output_enum(&self) -> TokenStream {
+        if !self.has_outputs() {
+            return TokenStream::new();
+        }
+        let mut variants = Vec::new();
+        let mut types = Vec::new();
+        let mut docs = Vec::new();
+        let mut display = Vec::new();
+        let mut rust_types = Vec::new();
+        for agent in self.agents {
+            let Some(variant) = agent_variant(&agent.id.value) else {
+                continue;
+            };
+            let (ty, doc, shown) = match self.output_type(agent) {
+                OutputKind::Rust(ty) => {
+                    rust_types.push(ty.clone());
+                    (
+                        ty,
+                        format!(" The answer of `{}`, its `output` type.", agent.id.value),
+                        quote! { ::core::write!(f, "{:?}", output) },
+                    )
+                }
+                OutputKind::Json => (
+                    quote! { ::respan::__private::serde_json::Value },
+                    format!(
+                        " The answer of `{}`, a value of its `output.schema`.",
+                        agent.id.value
+                    ),
+                    quote! { ::core::fmt::Display::fmt(output, f) },
+                ),
+                OutputKind::Text => (
+                    quote! { ::std::string::String },
+                    format!(" The text answer of `{}`.", agent.id.value),
+                    quote! { f.write_str(output) },
+                ),
+            };
+            display.push(quote! { Output::#variant(output) => #shown, });
+            variants.push(variant);
+            types.push(ty);
+            docs.push(doc);
+        }
+        let bounds = if rust_types.is_empty() {
+            TokenStream::new()
+        } else {
+            quote! { where #(for<'x> #rust_types: ::core::fmt::Debug,)* }
+        };
+        let clone_bounds = if rust_types.is_empty() {
+            TokenStream::new()
+        } else {
+            quote! { where #(for<'x> #rust_types: ::core::clone::Clone,)* }
+        };
+        let (v1, v2) = (&variants, &variants);
+        quote! {
+            /// The final output of a run, by the agent that gave it: one `match`
+            /// covers every agent with its output type.
+            pub enum Output {
+                #( #[doc = #docs] #variants(#types), )*
+            }
+
+            impl Output {
+                /// The agent that gave this output.
+                pub fn agent(&self) -> Agent {
+                    match self { #(Output::#v1(_) => Agent::#v1,)* }
+                }
+            }
+
+            /// Text as is, JSON values as JSON, Rust types with `Debug`.
+            impl ::core::fmt::Display for Output #bounds {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    match self { #(#display)* }
+                }
+            }
+
+            impl ::core::fmt::Debug for Output #bounds {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    match self {
+                        #(Output::#v2(output) => f.debug_tuple(::core::stringify!(#v2)).field(output).finish(),)*
+                    }
+                }
+            }
+
+            impl ::core::clone::Clone for Output #clone_bounds {
+                fn clone(&self) -> Self {
+                    match self { #(Output::#variants(output) => Output::#variants(::core::clone::Clone::clone(output)),)* }
+                }
+            }
+        }
+    }
+
+    /// The conversion of a run's text result into [`Output`], by its last agent.
+    fn output_conversion(&self) -> TokenStream {
+        let arms = self.agents.iter().filter_map(|agent| {
+            let variant = agent_variant(&agent.id.value)?;
+            let value = match self.output_type(agent) {
+                OutputKind::Rust(ty) => quote! { Output::#variant(result.output::<#ty>()?) },
+                OutputKind::Json => quote! {
+                    Output::#variant(result.output::<::respan::__private::serde_json::Value>()?)
+                },
+                OutputKind::Text => {
+                    return Some(quote! {
+                        Agent::#variant => ::core::result::Result::Ok(result.map_output(Output::#variant)),
+                    });
+                }
+            };
+            Some(quote! {
+                Agent::#variant => {
+                    let output = #value;
+                    result.try_map_output(|_| ::core::result::Result::Ok(output))
+                }
+            })
+        });
+        quote! {
+            match result.last_agent {
+                #(#arms)*
+            }
+        }
+    }
+
     fn workflow(&self, stub: bool) -> TokenStream {
         let vars = self.variables();
         let workflow = &self.spec.workflow.name.value;
         let doc = format!(
-            " The `{workflow}` workflow: its agents, built once by [`Workflow::new`], run with [`Workflow::run`]."
+            " The `{workflow}` workflow: its agents, built once by [`Workflow::new`] (or [`Workflow::with_context`] when its tools read a context), run with [`Workflow::run`] (or [`Workflow::run_with`])."
         );
-        let new_body = if stub {
+        let tools: Vec<TokenStream> = if stub {
+            Vec::new()
+        } else {
+            self.spec
+                .tools
+                .iter()
+                .filter_map(|tool| self.tool_type(&tool.name.value))
+                .collect()
+        };
+        let new_bounds = if tools.is_empty() {
+            TokenStream::new()
+        } else {
+            // `for<'x>`: a bound that names no generic parameter is an error
+            // when it does not hold (a tool taking `&AppState` is not a
+            // `ToolFn<()>`); under a binder it only makes `new` uncallable, and
+            // the caller's error names the tool.
+            quote! { where #(for<'x> #tools: ::respan::ToolFn<()>,)* }
+        };
+        let context_bounds = if tools.is_empty() {
+            TokenStream::new()
+        } else {
+            quote! { where #(#tools: ::respan::ToolFn<C>,)* }
+        };
+        let build = if stub {
             quote! { ::core::unreachable!("respan: this workflow did not compile") }
         } else {
             let entry = self
@@ -680,33 +906,65 @@ impl Module<'_> {
             quote! {
                 #destructure
                 let agents = ::respan::AgentSet::new(#entry)
+                    .context::<C>()
                     #max_turns
                     #(.agent(#agents))*;
                 Workflow { agents }
             }
         };
+        let typed = !stub && self.has_outputs();
+        let result_type = if typed {
+            quote! { ::respan::RunResult<Agent, Output> }
+        } else {
+            quote! { ::respan::RunResult<Agent> }
+        };
+        let run_with_body = if typed {
+            let conversion = self.output_conversion();
+            quote! {
+                let result = ::respan::Runner::new()
+                    .run_with(gateway, &self.agents, input, context)
+                    .await?;
+                #conversion
+            }
+        } else {
+            quote! {
+                ::respan::Runner::new()
+                    .run_with(gateway, &self.agents, input, context)
+                    .await
+            }
+        };
+        let output_doc = if typed {
+            " The final output is an [`Output`]: the variant of the agent that answered, with its output type."
+        } else {
+            " `last_agent` says which agent answered."
+        };
         quote! {
             #[doc = #doc]
+            ///
+            /// `C` is the run's context, the state the workflow's tools read
+            /// (`()` when none does).
             #[derive(Clone, Debug)]
-            pub struct Workflow {
-                agents: ::respan::AgentSet<Agent>,
+            pub struct Workflow<C = ()> {
+                agents: ::respan::AgentSet<Agent, C>,
             }
 
-            impl Workflow {
+            impl Workflow<()> {
                 /// Builds the agents: tool definitions and instructions are prepared
-                /// here, once, not per request.
-                pub fn new(vars: Vars) -> Self {
-                    #new_body
+                /// here, once, not per request. A workflow whose tools read a context
+                /// is built with [`Workflow::with_context`] instead.
+                pub fn new(vars: Vars) -> Self #new_bounds {
+                    Self::with_context(vars)
                 }
 
                 /// Runs the workflow from its entry agent until an agent answers
-                /// without a tool call; `last_agent` says which one did.
+                /// without a tool call.
+                #[doc = #output_doc]
                 pub async fn run(
                     &self,
                     gateway: &::respan::Gateway,
                     input: impl ::core::convert::Into<::respan::Input>,
-                ) -> ::core::result::Result<::respan::RunResult<Agent>, ::respan::Error> {
-                    ::respan::Runner::new().run(gateway, &self.agents, input).await
+                ) -> ::core::result::Result<#result_type, ::respan::Error> {
+                    self.run_with(gateway, input, &()).await
                 }
 
                 /// Runs the workflow with streaming: the stream yields the run's
@@ -717,7 +975,39 @@ impl Module<'_> {
                     gateway: &'a ::respan::Gateway,
                     input: impl ::core::convert::Into<::respan::Input>,
                 ) -> ::respan::RunStream<'a, Agent> {
-                    ::respan::Runner::new().run_streamed(gateway, &self.agents, input)
+                    self.run_streamed_with(gateway, input, &())
+                }
+            }
+
+            impl<C: ::core::marker::Send + ::core::marker::Sync + 'static> Workflow<C> {
+                /// Builds the agents for runs whose context is `C`, the state the
+                /// tools read (`Workflow::<AppState>::with_context(vars)`, then
+                /// `run_with(.., &state)`); a tool that reads another context does
+                /// not compile.
+                pub fn with_context(vars: Vars) -> Self #context_bounds {
+                    #build
+                }
+
+                /// Runs the workflow with a context its tools read, from its entry
+                /// agent until an agent answers without a tool call.
+                #[doc = #output_doc]
+                pub async fn run_with(
+                    &self,
+                    gateway: &::respan::Gateway,
+                    input: impl ::core::convert::Into<::respan::Input>,
+                    context: &C,
+                ) -> ::core::result::Result<#result_type, ::respan::Error> {
+                    #run_with_body
+                }
+
+                /// Runs the workflow with a context and streaming.
+                pub fn run_streamed_with<'a>(
+                    &'a self,
+                    gateway: &'a ::respan::Gateway,
+                    input: impl ::core::convert::Into<::respan::Input>,
+                    context: &'a C,
+                ) -> ::respan::RunStream<'a, Agent> {
+                    ::respan::Runner::new().run_streamed_with(gateway, &self.agents, input, context)
                 }
 
                 /// Changes one agent before running, e.g. switches its model:
@@ -725,23 +1015,20 @@ impl Module<'_> {
                 pub fn with_agent(
                     mut self,
                     key: Agent,
-                    change: impl ::core::ops::FnOnce(::respan::Agent<Agent>) -> ::respan::Agent<Agent>,
+                    change: impl ::core::ops::FnOnce(::respan::Agent<Agent, C>) -> ::respan::Agent<Agent, C>,
                 ) -> Self {
-                    if let ::core::option::Option::Some(agent) = self.agents.get(&key) {
-                        let agent = change(::core::clone::Clone::clone(agent));
-                        self.agents = self.agents.agent(agent);
-                    }
+                    self.agents.update(&key, change);
                     self
                 }
 
                 /// The runtime agents, e.g. to inspect one.
-                pub fn agents(&self) -> &::respan::AgentSet<Agent> {
+                pub fn agents(&self) -> &::respan::AgentSet<Agent, C> {
                     &self.agents
                 }
 
                 /// The runtime agents, to change one at run time (its model, its
                 /// prompt placement, ...) before running.
-                pub fn agents_mut(&mut self) -> &mut ::respan::AgentSet<Agent> {
+                pub fn agents_mut(&mut self) -> &mut ::respan::AgentSet<Agent, C> {
                     &mut self.agents
                 }
             }
@@ -764,8 +1051,88 @@ impl Module<'_> {
             .map(|variant| quote! { Agent::#variant })
             .collect();
         let calls = agent_calls(agent, |var| field_ident(var).into_token_stream(), &targets);
-        quote! { ::respan::Agent::new(Agent::#variant, #name) #calls }
+        let tools = agent
+            .tools
+            .iter()
+            .filter_map(|name| self.tool_value(&name.value));
+        let output = match self.output_type(agent) {
+            OutputKind::Rust(ty) => quote! { .output::<#ty>() },
+            _ => TokenStream::new(),
+        };
+        quote! {
+            ::respan::Agent::new(Agent::#variant, #name)
+                #calls
+                .context::<C>()
+                #(.tool(#tools))*
+                #output
+        }
     }
+
+    /// `<__bindings::lookup as ::respan::ToolFn<C>>::tool().name("lookup")...`:
+    /// the tool as the file declares it.
+    fn tool_value(&self, name: &str) -> Option<TokenStream> {
+        let ty = self.tool_type(name)?;
+        let tool = self.spec.tool(name)?;
+        let name_lit = str_lit(name);
+        let description = tool.description.as_ref().map(|description| {
+            let description = str_lit(&description.value);
+            quote! { .description(#description) }
+        });
+        let timeout = tool.timeout_secs.as_ref().map(|secs| {
+            let secs = Literal::f64_unsuffixed(secs.value);
+            quote! { .timeout(::core::time::Duration::from_secs_f64(#secs)) }
+        });
+        let declared = tool.parameters.as_ref().map(|parameters| {
+            let schema = values::json(&parameters.value);
+            let origin = format!(
+                "{}{}",
+                self.options.source_path,
+                self.line(parameters.span)
+                    .map(|line| format!(":{line}"))
+                    .unwrap_or_default()
+            );
+            quote! { .declared_parameters(#schema, #origin) }
+        });
+        Some(quote! {
+            <#ty as ::respan::ToolFn<C>>::tool()
+                .name(#name_lit)
+                #description
+                #timeout
+                #declared
+        })
+    }
+}
+
+/// A Rust item the workflow file names, bound in `__bindings`.
+struct Binding {
+    /// `lookup_invoice` (a tool) or `BillingOutput` (an output type).
+    name: proc_macro2::Ident,
+    /// The `support_toml_line_14` module alias the target goes through.
+    module_alias: Option<proc_macro2::Ident>,
+    /// `support_toml_line_14::lookup_invoice`.
+    target: TokenStream,
+    doc: String,
+}
+
+/// What an agent's final output is.
+enum OutputKind {
+    /// `[agents.<id>.output] rust = "Type"`: this type.
+    Rust(TokenStream),
+    /// `[agents.<id>.output] schema = {...}`: a JSON value.
+    Json,
+    /// No output: the text.
+    Text,
+}
+
+/// The name of a tool's binding: the tool's name as an identifier.
+fn tool_alias(name: &str, index: usize) -> proc_macro2::Ident {
+    let cleaned: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    ident(&format!("tool_{cleaned}")).unwrap_or_else(|| {
+        proc_macro2::Ident::new(&format!("tool_{index}"), proc_macro2::Span::call_site())
+    })
 }
 
 /// The builder calls that configure a runtime agent as `agent` says
@@ -806,27 +1173,37 @@ pub fn agent_calls(
         let model = str_lit(&model.value);
         calls.extend(quote! { .model(#model) });
     }
-    // `[agents.<id>.output] schema`: structured output, as the Agents SDK sends an
-    // `output_type` (a strict JSON schema response format), unless
-    // `response_format` is set explicitly. `RunResult::parse_output` reads it.
-    let mut settings = agent.model_settings.clone();
-    if settings.response_format.is_none()
-        && let Some(schema) = agent
-            .output
-            .as_ref()
-            .and_then(|output| output.schema.as_ref())
+    // `[agents.<id>.output] schema`: structured output, as the Agents SDK sends
+    // an `output_type` (the strict `json_schema` response format). A `rust`
+    // type is the generated workflow's (it resolves the path).
+    if let Some(schema) = agent
+        .output
+        .as_ref()
+        .filter(|output| output.rust.is_none())
+        .and_then(|output| output.schema.as_ref())
     {
-        let format = serde_json::json!({
-            "type": "json_schema",
-            "json_schema": {
-                "name": format!("{}_output", agent.id.value),
-                "schema": schema.value,
-                "strict": true,
-            },
+        let schema = values::json(&schema.value);
+        calls.extend(quote! {
+            .output_type_value(::respan::OutputType::from_schema(#schema))
         });
-        settings.response_format = Some(crate::spec::Spanned::new(format, schema.span));
     }
-    if let Some(settings) = values::model_settings(&settings) {
+    if let Some(behavior) = &agent.tool_use_behavior {
+        let behavior = match &behavior.value {
+            ToolUseBehaviorSpec::RunLlmAgain => quote! { ::respan::ToolUseBehavior::RunLlmAgain },
+            ToolUseBehaviorSpec::StopOnFirstTool => {
+                quote! { ::respan::ToolUseBehavior::StopOnFirstTool }
+            }
+            ToolUseBehaviorSpec::StopAtTools(tools) => {
+                let tools = tools.iter().map(|tool| str_lit(&tool.value));
+                quote! {
+                    ::respan::ToolUseBehavior::StopAtTools(::std::vec![#(::std::string::String::from(#tools)),*])
+                }
+            }
+        };
+        calls.extend(quote! { .tool_use_behavior(#behavior) });
+    }
+    let settings = &agent.model_settings;
+    if let Some(settings) = values::model_settings(settings) {
         calls.extend(quote! { .model_settings(#settings) });
     }
     if let Some(respan) = &agent.respan {

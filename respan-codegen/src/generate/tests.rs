@@ -21,6 +21,7 @@ fn agent(id: &str, name: &str, instructions: &str, vars: &[&str], handoffs: &[&s
         respan: None,
         prompt: None,
         output: None,
+        tool_use_behavior: None,
         span: Span::default(),
     }
 }
@@ -122,7 +123,7 @@ fn print_support() {
 }
 
 #[test]
-fn output_schema_becomes_a_strict_response_format() {
+fn output_schema_becomes_an_output_type_and_an_output_enum() {
     let mut spec = support();
     spec.agents[1].output = Some(OutputSpec {
         schema: Some(s(serde_json::json!({"type": "object", "properties": {}}))),
@@ -130,6 +131,13 @@ fn output_schema_becomes_a_strict_response_format() {
         span: Span::default(),
     });
     let text = file(&spec, &Options::new("x.toml")).unwrap();
-    assert!(text.contains("\"json_schema\""), "{text}");
-    assert!(text.contains("\"billing_output\""), "{text}");
+    assert!(
+        text.contains("::respan::OutputType::from_schema("),
+        "{text}"
+    );
+    assert!(text.contains("pub enum Output {"), "{text}");
+    assert!(
+        text.contains("Billing(::respan::__private::serde_json::Value)"),
+        "{text}"
+    );
 }

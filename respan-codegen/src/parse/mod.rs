@@ -11,7 +11,7 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::Diagnostic;
 use crate::spec::{
     AgentSpec, ModelSettingsSpec, OutputSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned,
-    Spec, Template, ToolChoiceSpec, ToolSpec, WorkflowSpec,
+    Spec, Template, ToolChoiceSpec, ToolSpec, ToolUseBehaviorSpec, WorkflowSpec,
 };
 use crate::suggest::did_you_mean;
 use strings::StringMap;
@@ -30,6 +30,7 @@ const AGENT_KEYS: &[&str] = &[
     "respan",
     "prompt",
     "output",
+    "tool_use_behavior",
 ];
 /// Agent fields `[defaults]` may not set: they only make sense per agent.
 const NOT_DEFAULTABLE: &[&str] = &["name", "handoffs", "handoff_description"];
@@ -70,7 +71,14 @@ const PROMPT_KEYS: &[&str] = &[
     "placement",
 ];
 const OUTPUT_KEYS: &[&str] = &["schema", "rust"];
-const TOOL_KEYS: &[&str] = &["description", "parameters", "rust", "command"];
+const TOOL_KEYS: &[&str] = &[
+    "description",
+    "parameters",
+    "rust",
+    "command",
+    "timeout_secs",
+];
+const TOOL_USE_BEHAVIORS: &[&str] = &["run_llm_again", "stop_on_first_tool"];
 const PLACEMENTS: &[&str] = &["body", "respan_params", "header"];
 
 /// What parsing produced: the spec when the file could be read as TOML, and the
@@ -286,6 +294,7 @@ struct AgentFields {
     respan: Option<RespanSpec>,
     prompt: Option<PromptSpec>,
     output: Option<OutputSpec>,
+    tool_use_behavior: Option<Spanned<ToolUseBehaviorSpec>>,
 }
 
 struct Builder<'s, 'r> {
@@ -480,6 +489,7 @@ impl Builder<'_, '_> {
                         fields.output = Some(self.output(&sub, span_of(value), table));
                     }
                 }
+                "tool_use_behavior" => fields.tool_use_behavior = self.tool_use_behavior(value),
                 _ => {}
             }
         }
@@ -718,6 +728,54 @@ impl Builder<'_, '_> {
         prompt
     }
 
+    /// `"run_llm_again"`, `"stop_on_first_tool"` or `{ stop_at_tools = [..] }`.
+    fn tool_use_behavior(&mut self, item: &Item<'_>) -> Option<Spanned<ToolUseBehaviorSpec>> {
+        let span = span_of(item);
+        let expected = "`\"run_llm_again\"`, `\"stop_on_first_tool\"` or `{ stop_at_tools = [\"<tool>\", ...] }`";
+        match item.get_ref() {
+            DeValue::String(text) => {
+                let behavior = match text.as_ref() {
+                    "run_llm_again" => ToolUseBehaviorSpec::RunLlmAgain,
+                    "stop_on_first_tool" => ToolUseBehaviorSpec::StopOnFirstTool,
+                    other => {
+                        let mut d = Diagnostic::error(
+                            format!("unknown `tool_use_behavior` `{other}`"),
+                            span,
+                            "not a tool use behavior",
+                        );
+                        d = match did_you_mean(other, TOOL_USE_BEHAVIORS.iter().copied()) {
+                            Some(known) => d.with_help(format!("did you mean `{known}`?")),
+                            None => d.with_help(format!("expected {expected}")),
+                        };
+                        self.reader.push(d);
+                        return None;
+                    }
+                };
+                Some(Spanned::new(behavior, span))
+            }
+            DeValue::Table(table) => {
+                self.unknown_keys("`tool_use_behavior`", table, &["stop_at_tools"], |_| None);
+                let Some(tools) = table.get("stop_at_tools") else {
+                    self.reader.push(
+                        Diagnostic::error(
+                            "`tool_use_behavior` table without `stop_at_tools`",
+                            span,
+                            "missing `stop_at_tools`",
+                        )
+                        .with_help(format!("expected {expected}")),
+                    );
+                    return None;
+                };
+                let tools = self.reader.strings("stop_at_tools", tools)?;
+                Some(Spanned::new(ToolUseBehaviorSpec::StopAtTools(tools), span))
+            }
+            _ => {
+                self.reader.wrong_type("tool_use_behavior", expected, item);
+                None
+            }
+        }
+    }
+
     fn output(&mut self, path: &str, span: Span, table: &DeTable<'_>) -> OutputSpec {
         self.unknown_keys(&format!("`[{path}]`"), table, OUTPUT_KEYS, |_| None);
         let mut output = OutputSpec {
@@ -745,24 +803,20 @@ impl Builder<'_, '_> {
     ) -> ToolSpec {
         self.unknown_keys(&format!("`[{path}]`"), table, TOOL_KEYS, |_| None);
         let mut tool = ToolSpec {
-            description: Spanned::new(String::new(), span),
+            description: None,
+            timeout_secs: None,
             name,
             parameters: None,
             rust: None,
             command: None,
             span,
         };
-        let mut has_description = false;
         for (key, value) in table.iter() {
             let key = key.get_ref().as_ref();
             let r = &mut *self.reader;
             match key {
-                "description" => {
-                    has_description = true;
-                    if let Some(description) = r.string(key, value) {
-                        tool.description = description;
-                    }
-                }
+                "description" => tool.description = r.string(key, value),
+                "timeout_secs" => tool.timeout_secs = r.float(key, value),
                 "parameters" => tool.parameters = r.json_table(key, value),
                 "rust" => tool.rust = r.string(key, value),
                 "command" => {
@@ -772,20 +826,6 @@ impl Builder<'_, '_> {
                 }
                 _ => {}
             }
-        }
-        // A misspelt `description` is already reported as an unknown key.
-        let misspelt = table
-            .iter()
-            .any(|(key, _)| did_you_mean(key.get_ref(), ["description"]).is_some());
-        if !has_description && !misspelt {
-            self.reader.push(
-                Diagnostic::error(
-                    format!("tool `{}` has no `description`", tool.name.value),
-                    span,
-                    "missing `description`",
-                )
-                .with_help("add `description = \"...\"`: the model reads it to decide when to call the tool"),
-            );
         }
         tool
     }
@@ -814,6 +854,9 @@ fn merge(id: Spanned<String>, span: Span, own: AgentFields, defaults: &AgentFiel
         },
         prompt: own.prompt.or_else(|| defaults.prompt.clone()),
         output: own.output.or_else(|| defaults.output.clone()),
+        tool_use_behavior: own
+            .tool_use_behavior
+            .or_else(|| defaults.tool_use_behavior.clone()),
         id,
         span,
     }

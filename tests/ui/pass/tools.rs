@@ -1,14 +1,18 @@
-// `[tools.<name>]` binds to the Rust function of that name in scope, or to
-// `rust = "path"`: both exist here, so the workflow compiles.
+// `[tools.<name>]` binds to the `#[respan_tool]` function of that name in
+// scope, or to `rust = "path"`: both exist here, so the workflow compiles.
 respan::workflow!("tools.toml");
 
+/// Looks an invoice up.
+#[respan::respan_tool]
 fn lookup_invoice(id: String) -> String {
     format!("invoice {id}: paid")
 }
 
 mod payments {
-    pub fn refund(id: String) -> String {
-        format!("invoice {id}: refunded")
+    /// Refunds an invoice.
+    #[respan::respan_tool]
+    pub fn refund(id: String) -> Result<String, String> {
+        Ok(format!("invoice {id}: refunded"))
     }
 }
 

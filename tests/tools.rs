@@ -1,0 +1,200 @@
+//! Tools end to end through the facade: `#[respan_tool]` functions (their
+//! request bodies equal to the Python Agents SDK's goldens), and TOML
+//! workflows whose `[tools.<name>]` bind them, run against the fake gateway.
+
+use respan::{Agent, AgentSet, Args, Gateway, Runner, Tool, ToolFn, respan_tool};
+use respan_runtime::testing::{FakeGateway, FakeResponse};
+use serde_json::{Value, json};
+
+/// The Python SDK's default model in the goldens.
+const GOLDEN_MODEL: &str = "gpt-5.6-luna";
+
+async fn fake() -> (FakeGateway, Gateway) {
+    let fake = FakeGateway::start().await.expect("fake gateway");
+    let gateway = fake
+        .gateway_with(
+            Gateway::builder()
+                .default_model(GOLDEN_MODEL)
+                .max_retries(0),
+        )
+        .expect("gateway");
+    (fake, gateway)
+}
+
+/// A golden request body, without what the SDK adds only because no model was
+/// named (its own default model's `reasoning_effort` and `verbosity`).
+fn golden_body(scenario: &str, n: usize) -> Value {
+    let path = format!(
+        "{}/respan-runtime/tests/golden/{scenario}/request-{n}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut body = serde_json::from_str::<Value>(&text).expect("golden")["body"].clone();
+    let map = body.as_object_mut().expect("object");
+    map.remove("reasoning_effort");
+    map.remove("verbosity");
+    body
+}
+
+/// Get the current weather for a city.
+#[respan_tool]
+fn get_weather(
+    /// The city name.
+    city: String,
+) -> String {
+    format!("Sunny in {city}")
+}
+
+/// Get the local time in a city.
+#[respan_tool]
+async fn get_time(city: String) -> String {
+    format!("12:00 in {city}")
+}
+
+#[tokio::test]
+async fn c_function_tool_equals_the_sdk() {
+    let (fake, gateway) = fake().await;
+    fake.push(FakeResponse::tool_calls([(
+        "get_weather",
+        r#"{"city": "Paris"}"#,
+    )]));
+    fake.push_text("It is sunny in Paris.");
+    let agents = AgentSet::new("Weather").agent(
+        Agent::new("Weather", "Weather")
+            .instructions("Answer weather questions.")
+            .tool(<get_weather as ToolFn>::tool()),
+    );
+    let result = respan::run(&gateway, &agents, "Weather in Paris?")
+        .await
+        .expect("run");
+    let bodies = fake.bodies();
+    assert_eq!(bodies[0], golden_body("c-function-tool", 1));
+    assert_eq!(bodies[1], golden_body("c-function-tool", 2));
+    assert_eq!(result.final_output, "It is sunny in Paris.");
+}
+
+#[tokio::test]
+async fn i_two_tools_equal_the_sdk() {
+    let (fake, gateway) = fake().await;
+    fake.push(FakeResponse::tool_calls([
+        ("get_weather", r#"{"city": "Paris"}"#),
+        ("get_time", r#"{"city": "Rome"}"#),
+    ]));
+    fake.push_text("both");
+    let agents = AgentSet::new("W").agent(
+        Agent::new("W", "W")
+            .instructions("x")
+            .tool(<get_weather as ToolFn>::tool())
+            .tool(<get_time as ToolFn>::tool()),
+    );
+    respan::run(&gateway, &agents, "hi").await.expect("run");
+    let bodies = fake.bodies();
+    assert_eq!(bodies[0], golden_body("i-two-tools", 1));
+    assert_eq!(bodies[1], golden_body("i-two-tools", 2));
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(crate = "respan::__private::serde")]
+#[schemars(crate = "respan::__private::schemars")]
+struct Search {
+    /// What to look for.
+    query: String,
+    limit: u32,
+}
+
+/// Searches the catalogue.
+#[respan_tool(
+    name = "catalogue_search",
+    description = "Finds products.",
+    timeout_secs = 3
+)]
+fn search(Args(search): Args<Search>) -> Vec<String> {
+    (0..search.limit)
+        .map(|i| format!("{} #{i}", search.query))
+        .collect()
+}
+
+/// Divides two numbers.
+#[respan_tool]
+fn divide(a: i64, b: i64) -> Result<i64, String> {
+    if b == 0 {
+        Err("cannot divide by zero".into())
+    } else {
+        Ok(a / b)
+    }
+}
+
+#[test]
+fn attribute_arguments_have_their_effect() {
+    let tool = <search as ToolFn>::tool();
+    assert_eq!(<search as ToolFn>::NAME, "catalogue_search");
+    assert_eq!(Tool::<()>::name(&tool), "catalogue_search");
+    assert_eq!(Tool::<()>::description(&tool), "Finds products.");
+    assert_eq!(
+        Tool::<()>::timeout(&tool),
+        std::time::Duration::from_secs(3)
+    );
+    assert_eq!(
+        Tool::<()>::parameters(&tool),
+        json!({
+            "type": "object",
+            "title": "Search",
+            "properties": {
+                "query": {"type": "string", "description": "What to look for."},
+                "limit": {"type": "integer", "minimum": 0}
+            },
+            "required": ["query", "limit"],
+            "additionalProperties": false
+        })
+    );
+    // Still an ordinary function.
+    assert_eq!(
+        search(Args(Search {
+            query: "tea".into(),
+            limit: 1
+        })),
+        ["tea #0"]
+    );
+    assert_eq!(
+        Tool::<()>::timeout(&<divide as ToolFn>::tool()),
+        respan::DEFAULT_TOOL_TIMEOUT
+    );
+}
+
+#[tokio::test]
+async fn args_serialized_output_and_errors_reach_the_model() {
+    let (fake, gateway) = fake().await;
+    fake.push(FakeResponse::tool_calls([
+        ("catalogue_search", r#"{"query": "tea", "limit": 2}"#),
+        ("divide", r#"{"a": 1, "b": 0}"#),
+        ("divide", r#"{"a": 9, "b": 3}"#),
+        ("divide", r#"{"a": "x"}"#),
+    ]));
+    fake.push_text("done");
+    let agents = AgentSet::new("A").agent(
+        Agent::new("A", "A")
+            .instructions("x")
+            .tool(<search as ToolFn>::tool())
+            .tool(<divide as ToolFn>::tool()),
+    );
+    Runner::new()
+        .run(&gateway, &agents, "go")
+        .await
+        .expect("run");
+    let messages = fake.bodies()[1]["messages"].clone();
+    let results: Vec<&str> = messages
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().expect("text"))
+        .collect();
+    assert_eq!(results[0], r#"["tea #0","tea #1"]"#);
+    assert!(
+        results[1].contains("cannot divide by zero"),
+        "{}",
+        results[1]
+    );
+    assert_eq!(results[2], "3");
+    assert!(results[3].contains("invalid"), "{}", results[3]);
+}
