@@ -1,6 +1,7 @@
 //! The support scenario with its agents declared in Rust: `#[respan_agent]` on
-//! structs. Handoffs are types and tools are functions, so a typo is a compiler
-//! error; the struct's fields are the instructions' template variables.
+//! structs. Handoffs are types and tools are `#[respan_tool]` functions, so a
+//! typo is a compiler error; the struct's fields are the instructions' template
+//! variables.
 //!
 //! ```sh
 //! cargo run --example agents_in_rust                      # offline gateway, no key needed
@@ -9,7 +10,16 @@
 
 use std::process::ExitCode;
 
-use respan::{AgentDef, AgentSetExt, Gateway, RunItem, respan_agent};
+use respan::{AgentDef, AgentSetExt, Gateway, RunItem, respan_agent, respan_tool};
+
+/// Checks the status of the Respan API in a region.
+#[respan_tool]
+async fn api_status(
+    /// The region, e.g. "eu" or "us".
+    region: String,
+) -> String {
+    format!("The Respan API is operational in region {region:?}; no incident open.")
+}
 
 #[respan_agent(
     name = "Triage Agent",
@@ -30,7 +40,8 @@ struct Billing;
     handoff_description = "Technical support and API problems",
     model = "claude-sonnet-4-5-20250929",
     model_settings(temperature = 0.2),
-    instructions = "Handle technical support questions for {{ product }}."
+    instructions = "Handle technical support questions for {{ product }}. Check the API status first.",
+    tools = [api_status],
 )]
 struct Technical {
     product: String,
@@ -54,8 +65,14 @@ async fn run() -> Result<(), respan::Error> {
     .await?;
 
     for item in &result.new_items {
-        if let RunItem::HandoffOutput { source, target, .. } = item {
-            println!("Handoff: {source} -> {target}");
+        match item {
+            RunItem::HandoffOutput { source, target, .. } => {
+                println!("Handoff: {source} -> {target}")
+            }
+            RunItem::ToolCall { call, .. } => {
+                println!("Tool: {} {}", call.function.name, call.function.arguments)
+            }
+            _ => {}
         }
     }
     // Keys are the structs' ids: compare with `<Struct as AgentDef>::ID`.
