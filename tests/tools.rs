@@ -198,3 +198,117 @@ async fn args_serialized_output_and_errors_reach_the_model() {
     assert_eq!(results[2], "3");
     assert!(results[3].contains("invalid"), "{}", results[3]);
 }
+
+/// A TOML workflow whose tools are `#[respan_tool]` functions, one reading the
+/// run's context.
+mod shop_workflow {
+    use super::*;
+
+    respan::workflow!("tests/fixtures/shop.toml");
+
+    /// The application's state the tools read.
+    pub struct Shop {
+        pub invoices: Vec<(String, u64)>,
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+    #[serde(crate = "respan::__private::serde")]
+    #[schemars(crate = "respan::__private::schemars")]
+    pub struct Invoice {
+        id: String,
+        amount_cents: u64,
+    }
+
+    /// The doc comment (the file's description wins).
+    #[respan_tool]
+    async fn lookup_invoice(shop: &Shop, id: String) -> Result<u64, String> {
+        shop.invoices
+            .iter()
+            .find(|(known, _)| *known == id)
+            .map(|(_, cents)| *cents)
+            .ok_or_else(|| format!("no invoice {id}"))
+    }
+
+    mod stock {
+        /// Whether an item is in stock.
+        #[respan::respan_tool]
+        pub fn in_stock(item: String) -> bool {
+            item == "tea"
+        }
+    }
+
+    fn shop() -> Shop {
+        Shop {
+            invoices: vec![("A1".into(), 4200)],
+        }
+    }
+
+    #[tokio::test]
+    async fn context_tools_run_and_the_output_is_typed() {
+        let (fake, gateway) = fake().await;
+        fake.push(FakeResponse::tool_calls([(
+            "lookup_invoice",
+            r#"{"id": "A1"}"#,
+        )]));
+        fake.push_text(r#"{"id": "A1", "amount_cents": 4200}"#);
+        let workflow = shop::Workflow::with_context(shop::Vars {});
+        let result = workflow
+            .run_with(&gateway, "How much is A1?", &shop())
+            .await
+            .expect("run");
+        let bodies = fake.bodies();
+        assert_eq!(
+            bodies[0]["tools"][0],
+            json!({
+                "type": "function",
+                "function": {
+                    "name": "lookup_invoice",
+                    "description": "Looks an invoice up by its id.",
+                    "parameters": {
+                        "type": "object",
+                        "title": "lookup_invoice_args",
+                        "properties": {"id": {"type": "string", "title": "Id"}},
+                        "required": ["id"],
+                        "additionalProperties": false
+                    },
+                    "strict": true
+                }
+            })
+        );
+        assert_eq!(
+            bodies[0]["response_format"]["json_schema"]["schema"]["required"],
+            json!(["id", "amount_cents"])
+        );
+        let messages = bodies[1]["messages"].as_array().expect("messages");
+        assert_eq!(messages.last().expect("tool result")["content"], "4200");
+        match result.final_output {
+            shop::Output::Billing(invoice) => assert_eq!(
+                invoice,
+                Invoice {
+                    id: "A1".into(),
+                    amount_cents: 4200
+                }
+            ),
+            shop::Output::Clerk(text) => panic!("clerk answered: {text}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn stop_on_first_tool_from_the_file() {
+        let (fake, gateway) = fake().await;
+        fake.push(FakeResponse::tool_calls([("transfer_to_clerk", "{}")]));
+        fake.push(FakeResponse::tool_calls([(
+            "in_stock",
+            r#"{"item": "tea"}"#,
+        )]));
+        let workflow = shop::Workflow::with_context(shop::Vars {});
+        let result = workflow
+            .run_with(&gateway, "Tea?", &shop())
+            .await
+            .expect("run");
+        assert_eq!(fake.requests().len(), 2, "the model is not asked again");
+        assert_eq!(result.last_agent, shop::Agent::Clerk);
+        assert!(matches!(&result.final_output, shop::Output::Clerk(text) if text == "true"));
+        assert_eq!(result.final_output.to_string(), "true");
+    }
+}
