@@ -35,7 +35,10 @@ async fn run() -> Result<(), respan::Error> {
     }
     let workflow = ticket::Workflow::new(ticket::Vars {});
     let run = workflow
-        .run(&gateway, "I was charged twice for my subscription, can I get a refund?")
+        .run(
+            &gateway,
+            "I was charged twice for my subscription, can I get a refund?",
+        )
         .await?;
 
     // One arm per agent, each with its own type: a new agent does not compile
@@ -50,7 +53,11 @@ async fn run() -> Result<(), respan::Error> {
         }
         ticket::Output::Triage(text) => println!("{text}"),
     }
-    println!("Answered by {} with {:?}", run.last_agent.name(), run.final_output);
+    println!(
+        "Answered by {} with {:?}",
+        run.last_agent.name(),
+        run.final_output
+    );
     Ok(())
 }
 

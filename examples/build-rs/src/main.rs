@@ -19,6 +19,18 @@ fn lookup_invoice(
     format!("invoice {invoice_id}: 129.00 EUR, paid")
 }
 
+/// The billing agent's answer in workflows/structured_output.toml
+/// (`[agents.billing.output] rust = "Refund"`).
+#[derive(Clone, Debug, serde::Deserialize, schemars::JsonSchema)]
+struct Refund {
+    /// Whether the customer gets money back.
+    approved: bool,
+    /// How much, in cents.
+    amount_cents: u64,
+    /// Why, in one sentence.
+    reason: String,
+}
+
 #[tokio::main]
 async fn main() -> Result<(), respan::Error> {
     let gateway = respan::Gateway::from_env_or_offline().await?;
@@ -35,5 +47,18 @@ async fn main() -> Result<(), respan::Error> {
     };
     println!("Handled by {team} ({})", run.last_agent.name());
     println!("{}", run.final_output);
+
+    // A workflow with structured output: each agent's answer has its type.
+    let ticket = ticket::Workflow::new(ticket::Vars {})
+        .run(&gateway, "I was charged twice, can I get a refund?")
+        .await?;
+    match ticket.final_output {
+        ticket::Output::Billing(Refund {
+            approved,
+            amount_cents,
+            reason,
+        }) => println!("Refund approved: {approved} ({amount_cents} cents): {reason}"),
+        other => println!("{other}"),
+    }
     Ok(())
 }
