@@ -58,9 +58,36 @@ pub use agent_def::{AgentDef, AgentSetExt, ToAgent};
 /// Arguments: `name`, `instructions` (a template over the struct's fields),
 /// `model`, `model_settings(temperature = .., top_p = .., max_tokens = .., ...)`,
 /// `handoff_description`, `handoffs = [Type, ...]` (other `#[respan_agent]`
-/// structs), `tools = [path, ...]`, `respan(customer_identifier = .., ...)`,
+/// structs), `tools = [path, ...]` ([`respan_tool`] functions, offered to the
+/// model), `tool_use_behavior = "run_llm_again" | "stop_on_first_tool"` or
+/// `tool_use_behavior(stop_at_tools = [path, ...])`, `output = Type` (structured
+/// output: a `JsonSchema + Deserialize` type, read with
+/// [`RunResult::output`]), `respan(customer_identifier = .., ...)`,
 /// `prompt(prompt_id = .., schema_version = .., placement = ..)`, and `id` (the
-/// agent's key; default: the struct name in snake_case).
+/// agent's key; default: the struct name in snake_case). Every mistake in the
+/// arguments is reported in one compile.
+///
+/// The struct implements [`AgentDef`] (its `ID` and `NAME`) and [`ToAgent<C>`]
+/// for every run context `C` its tools accept: an agent whose tool takes
+/// `&AppState` joins only sets run with `run_with(.., &app_state)`.
+///
+/// ```
+/// use respan::{AgentDef, AgentSetExt, respan_agent, respan_tool};
+///
+/// struct Shop { open: bool }
+///
+/// /// Whether the shop is open.
+/// #[respan_tool]
+/// fn is_open(shop: &Shop) -> String {
+///     if shop.open { "open".into() } else { "closed".into() }
+/// }
+///
+/// #[respan_agent(name = "Clerk", instructions = "Answer about the shop.", tools = [is_open])]
+/// struct Clerk;
+///
+/// let agents = Clerk.agent_set::<Shop>();
+/// assert_eq!(agents.get(&Clerk::ID).map(|a| a.tools().len()), Some(1));
+/// ```
 pub use respan_macros::respan_agent;
 
 /// Makes a function a tool the model may call: the JSON Schema of its

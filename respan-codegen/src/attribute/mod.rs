@@ -121,12 +121,8 @@ fn to_agent(agent: &AgentSpec, args: &args::Args) -> TokenStream {
             quote_spanned! {span=> <#path as ::respan::AgentDef>::ID }
         })
         .collect();
-    // Tools are `#[respan_tool]` functions: naming the function first makes a
-    // missing one "cannot find value", then its companion type gives the tool.
-    let bindings = tools.iter().map(|path| {
-        let span = first_span(path);
-        quote_spanned! {span=> let _ = #path; }
-    });
+    // Tools are `#[respan_tool]` functions, reached through their companion type
+    // (a missing one is an error at its path, from the impl's where clause).
     let tools = tools.iter().map(|path| {
         let span = first_span(path);
         quote_spanned! {span=> .tool(<#path as ::respan::ToolFn<__RespanContext>>::tool()) }
@@ -166,7 +162,6 @@ fn to_agent(agent: &AgentSpec, args: &args::Args) -> TokenStream {
         &handoffs,
     );
     quote! {
-        #(#bindings)*
         ::respan::Agent::new(
             <Self as ::respan::AgentDef>::ID,
             <Self as ::respan::AgentDef>::NAME,

@@ -1,4 +1,4 @@
-// `tools` are function paths: a missing one is a rustc error at its name.
+// `tools` are `#[respan_tool]` function paths: a missing one is a rustc error at its name.
 #[respan::respan_agent(name = "Billing Agent", instructions = "Help.", tools = [lookup_invoice])]
 struct Billing;
 

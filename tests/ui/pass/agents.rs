@@ -31,13 +31,16 @@ struct Technical {
     product: String,
 }
 
+/// Looks an invoice up.
+#[respan::respan_tool]
 fn lookup_invoice(id: String) -> String {
     format!("invoice {id}: paid")
 }
 
 fn main() {
+    // No run fixes the context here, so it is named (`respan::run` would infer `()`).
     let agents = Triage
-        .agent_set()
+        .agent_set::<()>()
         .with(&Billing {
             customer: "ACME".into(),
         })
@@ -56,5 +59,8 @@ fn main() {
         &["billing", "technical"]
     );
     assert_eq!(Billing::NAME, "Billing Agent");
+    let billing = agents.get(&Billing::ID).unwrap();
+    assert_eq!(billing.tools().len(), 1);
+    assert_eq!(billing.tools()[0].name(), "lookup_invoice");
     let _ = lookup_invoice(String::new());
 }
