@@ -1,5 +1,5 @@
 //! Structured output: agents that answer with typed values instead of text.
-//! `workflows/structured_output.toml` gives billing the Rust type `Refund`
+//! `workflows/ticket.toml` gives billing the Rust type `Refund`
 //! (`[agents.billing.output] rust = "Refund"`) and technical a JSON Schema; the
 //! generated `ticket::Output` enum has one variant per agent with its type, so
 //! one `match` covers every agent. The strict JSON Schema is sent as the
@@ -26,7 +26,7 @@ struct Refund {
     reason: String,
 }
 
-respan::workflow!("workflows/structured_output.toml");
+respan::workflow!("workflows/ticket.toml");
 
 async fn run() -> Result<(), respan::Error> {
     let gateway = Gateway::from_env_or_offline().await?;

@@ -1,5 +1,5 @@
 //! A workflow file whose billing agent calls a Rust function: `[tools.lookup_invoice]`
-//! in `workflows/tools.toml` binds to the `#[respan_tool] fn lookup_invoice` below.
+//! in `workflows/support_tools.toml` binds to the `#[respan_tool] fn lookup_invoice` below.
 //! The tool's JSON Schema comes from its signature (doc comments become
 //! descriptions), and it reads the application's state through the run's
 //! context (`&Invoices`): running the workflow without that context does not compile.
@@ -42,7 +42,7 @@ fn lookup_invoice(
         .ok_or_else(|| format!("no invoice {invoice_id}; invoice numbers look like INV-42"))
 }
 
-respan::workflow!("workflows/tools.toml");
+respan::workflow!("workflows/support_tools.toml");
 
 async fn run() -> Result<(), respan::Error> {
     let gateway = Gateway::from_env_or_offline().await?;

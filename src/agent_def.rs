@@ -27,9 +27,18 @@ pub trait AgentDef {
     const NAME: &'static str;
 
     /// An agent set that starts with this agent and holds only it so far: add
-    /// the agents it hands off to with [`AgentSetExt::with`]. Its context `C`
-    /// is the one the run is given (`()` for [`run`](crate::run)).
-    fn agent_set<C: Send + Sync + 'static>(&self) -> AgentSet<&'static str, C>
+    /// the agents it hands off to with [`AgentSetExt::with`]. Its runs have no
+    /// context ([`run`](crate::run)); see [`AgentDef::agent_set_for`].
+    fn agent_set(&self) -> AgentSet<&'static str>
+    where
+        Self: ToAgent + Sized,
+    {
+        AgentSet::new(Self::ID).agent(self.to_agent())
+    }
+
+    /// The same for runs whose context is `C` (`run_with(.., &ctx)`), which
+    /// agents with tools taking `&C` need.
+    fn agent_set_for<C: Send + Sync + 'static>(&self) -> AgentSet<&'static str, C>
     where
         Self: ToAgent<C> + Sized,
     {

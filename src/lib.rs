@@ -85,7 +85,7 @@ pub use agent_def::{AgentDef, AgentSetExt, ToAgent};
 /// #[respan_agent(name = "Clerk", instructions = "Answer about the shop.", tools = [is_open])]
 /// struct Clerk;
 ///
-/// let agents = Clerk.agent_set::<Shop>();
+/// let agents = Clerk.agent_set_for::<Shop>();
 /// assert_eq!(agents.get(&Clerk::ID).map(|a| a.tools().len()), Some(1));
 /// ```
 pub use respan_macros::respan_agent;

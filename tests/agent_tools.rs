@@ -1,7 +1,7 @@
 //! `#[respan_agent]` with tools, a typed output and `tool_use_behavior`: the
 //! attribute's arguments have their effect on the wire and in the result.
 
-use respan::{AgentDef, AgentSetExt, Gateway, Runner, respan_agent, respan_tool};
+use respan::{AgentDef, Gateway, Runner, respan_agent, respan_tool};
 use respan_runtime::testing::{FakeGateway, FakeResponse};
 use serde_json::json;
 
@@ -60,7 +60,7 @@ async fn attribute_tools_are_offered_and_read_the_context() {
     let (fake, gateway) = fake().await;
     fake.push(FakeResponse::tool_calls([("open_tickets", "{}")]));
     fake.push_text(r#"{"open": 3}"#);
-    let agents = DeskAgent.agent_set::<Desk>();
+    let agents = DeskAgent.agent_set_for::<Desk>();
     let desk = Desk { open_tickets: 3 };
     let result = Runner::new()
         .run_with(&gateway, &agents, "status?", &desk)
@@ -97,7 +97,7 @@ async fn attribute_tool_use_behavior_stops_where_it_says() {
         r#"{"subject": "printer"}"#,
     )]));
     let desk = Desk { open_tickets: 1 };
-    let agents = Filer.agent_set::<Desk>();
+    let agents = Filer.agent_set_for::<Desk>();
     let result = Runner::new()
         .run_with(&gateway, &agents, "file it", &desk)
         .await

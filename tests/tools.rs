@@ -312,3 +312,116 @@ mod shop_workflow {
         assert_eq!(result.final_output.to_string(), "true");
     }
 }
+
+/// `tests/fixtures/desk.toml`: `rust`, `parameters`, `timeout_secs`,
+/// `stop_at_tools` and `output.schema`, each with its effect.
+mod desk {
+    use super::*;
+
+    respan::workflow!("tests/fixtures/desk.toml");
+
+    mod desk_tools {
+        #[derive(serde::Serialize)]
+        pub struct Filed {
+            pub filed: bool,
+            pub subject: String,
+        }
+
+        /// Files a ticket.
+        #[respan::respan_tool]
+        pub fn file(subject: String) -> Filed {
+            Filed {
+                filed: true,
+                subject,
+            }
+        }
+    }
+
+    /// Never answers in time.
+    #[respan::respan_tool]
+    async fn slow_lookup(what: String) -> String {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        what
+    }
+
+    /// Counts (its file's `parameters` say `n` is a string: they disagree).
+    #[respan::respan_tool]
+    fn count(n: u32) -> u32 {
+        n
+    }
+
+    #[tokio::test]
+    async fn tool_keys_of_the_file_have_their_effect() {
+        let (fake, gateway) = fake().await;
+        let workflow = desk::Workflow::new(desk::Vars {});
+        // `count`'s declared parameters disagree with the function: an error that
+        // names the file and line, before any request.
+        let error = workflow
+            .run(&gateway, "hi")
+            .await
+            .expect_err("parameters disagree");
+        let text = error.to_string();
+        assert!(text.contains("tests/fixtures/desk.toml:25"), "{text}");
+        assert!(text.contains("`count`"), "{text}");
+        assert!(fake.requests().is_empty());
+
+        // Without `count`, the rest runs: `slow_lookup` times out after 50 ms,
+        // `file_ticket` (bound by `rust`) stops the run with its result.
+        let workflow = workflow.with_agent(desk::Agent::Desk, |agent| {
+            let kept: Vec<_> = agent
+                .tools()
+                .iter()
+                .filter(|tool| tool.name() != "count")
+                .cloned()
+                .collect();
+            let mut rebuilt = respan::Agent::new(desk::Agent::Desk, agent.name())
+                .instructions("File tickets.")
+                .tool_use_behavior(agent.tool_use().clone());
+            if let Some(output) = agent.output_type() {
+                rebuilt = rebuilt.output_type_value(output.clone());
+            }
+            kept.into_iter()
+                .fold(rebuilt, |agent, tool| agent.tool_arc(tool))
+        });
+        fake.push(FakeResponse::tool_calls([(
+            "slow_lookup",
+            r#"{"what": "x"}"#,
+        )]));
+        fake.push(FakeResponse::tool_calls([(
+            "file_ticket",
+            r#"{"subject": "printer"}"#,
+        )]));
+        let result = workflow.run(&gateway, "file it").await.expect("run");
+        let bodies = fake.bodies();
+        assert_eq!(bodies.len(), 2, "stop_at_tools: no third request");
+        let tools = bodies[0]["tools"].as_array().expect("tools");
+        assert_eq!(tools[0]["function"]["name"], "file_ticket");
+        assert_eq!(tools[0]["function"]["description"], "Files a ticket.");
+        assert_eq!(
+            tools[1]["function"]["description"],
+            "Looks something up, slowly."
+        );
+        assert_eq!(
+            bodies[0]["response_format"]["json_schema"]["schema"]["required"],
+            json!(["filed", "subject"])
+        );
+        let timed_out = &bodies[1]["messages"]
+            .as_array()
+            .expect("messages")
+            .last()
+            .unwrap()["content"];
+        assert_eq!(
+            timed_out,
+            &json!(format!(
+                "{} Error: the tool did not finish within 0.05 s",
+                respan::TOOL_ERROR_MESSAGE
+            ))
+        );
+        match result.final_output {
+            // The tool's result that ended the run, a value of the output schema.
+            desk::Output::Desk(value) => {
+                assert_eq!(value, json!({"filed": true, "subject": "printer"}))
+            }
+        }
+    }
+}

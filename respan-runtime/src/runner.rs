@@ -229,16 +229,7 @@ async fn drive<K: AgentKey, C: Sync>(
         }
         if calls.is_empty() {
             let final_output = content.unwrap_or_default();
-            let output_value =
-                match agent.output_type() {
-                    Some(output) => Some(output.recover(&final_output).map_err(|source| {
-                        Error::InvalidOutput {
-                            agent: agent.name().to_string(),
-                            source,
-                        }
-                    })?),
-                    None => None,
-                };
+            let output_value = structured_output(agent, &final_output)?;
             return Ok(RunResult {
                 final_output,
                 output_value,
@@ -359,9 +350,12 @@ async fn drive<K: AgentKey, C: Sync>(
                 name: next.name().to_string(),
             });
         } else if let Some(final_output) = stop_output {
+            // A tool's result that ends the run is the agent's final output: with a
+            // structured output it must be a value of its schema too.
+            let output_value = structured_output(agent, &final_output)?;
             return Ok(RunResult {
                 final_output,
-                output_value: None,
+                output_value,
                 last_agent: agent.key().clone(),
                 last_agent_name: agent.name().to_string(),
                 new_items,
@@ -373,6 +367,23 @@ async fn drive<K: AgentKey, C: Sync>(
         }
     }
     Err(Error::MaxTurnsExceeded { max_turns })
+}
+
+/// The structured output of an agent's final text, when it declares one.
+fn structured_output<K: AgentKey, C>(
+    agent: &crate::agent::Agent<K, C>,
+    text: &str,
+) -> Result<Option<serde_json::Value>, Error> {
+    let Some(output) = agent.output_type() else {
+        return Ok(None);
+    };
+    output
+        .recover(text)
+        .map(Some)
+        .map_err(|source| Error::InvalidOutput {
+            agent: agent.name().to_string(),
+            source,
+        })
 }
 
 /// Runs one tool; failures become the message the model sees, never a run error.

@@ -9,7 +9,7 @@
 respan::include_workflows!();
 
 /// Looks an invoice up by its number: the `[tools.lookup_invoice]` of
-/// workflows/tools.toml binds to this function, found where the modules are
+/// workflows/support_tools.toml binds to this function, found where the modules are
 /// included.
 #[respan::respan_tool]
 fn lookup_invoice(
@@ -19,7 +19,7 @@ fn lookup_invoice(
     format!("invoice {invoice_id}: 129.00 EUR, paid")
 }
 
-/// The billing agent's answer in workflows/structured_output.toml
+/// The billing agent's answer in workflows/ticket.toml
 /// (`[agents.billing.output] rust = "Refund"`).
 #[derive(Clone, Debug, serde::Deserialize, schemars::JsonSchema)]
 struct Refund {

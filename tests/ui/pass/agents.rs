@@ -38,9 +38,8 @@ fn lookup_invoice(id: String) -> String {
 }
 
 fn main() {
-    // No run fixes the context here, so it is named (`respan::run` would infer `()`).
     let agents = Triage
-        .agent_set::<()>()
+        .agent_set()
         .with(&Billing {
             customer: "ACME".into(),
         })
