@@ -100,9 +100,10 @@ else
     if ! timeout 300 "$PY" -m pip install --disable-pip-version-check --no-input --quiet \
         --timeout 30 --only-binary respan-gateway "respan-gateway==$RG_VERSION" \
         >"$WORK/pip.out" 2>&1; then
-        tail -n 5 "$WORK/pip.out" | sed 's/^/  pip: /'
+        why=$(grep -E '^ERROR' "$WORK/pip.out" | tail -n 1 || true)
+        [[ -n $why ]] || why=$(tail -n 1 "$WORK/pip.out")
         rm -rf "$VENV"
-        say "SKIPPED: pip could not install respan-gateway==$RG_VERSION (no access to PyPI, or no wheel for $(uname -sm) with $(python3 -V 2>&1)); nothing was checked"
+        say "SKIPPED: pip could not install respan-gateway==$RG_VERSION (no access to PyPI, or no wheel for $(uname -sm) with $(python3 -V 2>&1)): ${why:-pip failed}; nothing was checked"
         exit 0
     fi
     "$RG" --version 2>/dev/null | grep -qx "respan-gateway $RG_VERSION" ||
