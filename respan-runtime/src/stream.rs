@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_util::{Stream, StreamExt as _};
+use futures_util::Stream;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::error::Error;
@@ -168,9 +168,26 @@ impl<'a, K> RunStream<'a, K> {
 }
 
 impl<'a, K, O> RunStream<'a, K, O> {
+    /// The next event (`None` after the last one): what `StreamExt::next` of
+    /// `futures` gives, without that trait.
+    ///
+    /// ```no_run
+    /// # async fn demo(gateway: respan_runtime::Gateway, agents: respan_runtime::AgentSet) -> Result<(), respan_runtime::Error> {
+    /// let mut events = respan_runtime::run_streamed(&gateway, &agents, "Hello");
+    /// while let Some(event) = events.next_event().await {
+    ///     if let respan_runtime::RunEvent::TextDelta { delta, .. } = event? {
+    ///         print!("{delta}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_event(&mut self) -> Option<Result<RunEvent<K, O>, Error>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
     /// Drives the run to the end, dropping the events, and returns its result.
     pub async fn into_result(mut self) -> Result<RunResult<K, O>, Error> {
-        while let Some(event) = self.next().await {
+        while let Some(event) = self.next_event().await {
             if let RunEvent::Completed(result) = event? {
                 return Ok(*result);
             }
