@@ -96,8 +96,32 @@ impl Runner {
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
-    /// the returned stream yields [`RunEvent`]s as they happen, ending with
-    /// [`RunEvent::Completed`] (or an error).
+    /// the returned stream yields [`RunEvent`]s as they happen, in the Agents SDK's
+    /// order, ending with [`RunEvent::Completed`] (or an error).
+    ///
+    /// - Requests also ask for usage (`"stream_options": {"include_usage": true}`,
+    ///   unlike the SDK; see [`GatewayBuilder::stream_usage`](crate::GatewayBuilder::stream_usage)),
+    ///   so the result's `usage` and `usage_by_agent` are those of a run that does not stream.
+    /// - Nothing runs until the stream is polled, and dropping it cancels the run:
+    ///   the in-flight request's connection is closed and running tools are dropped.
+    /// - A stream cut before the answer is complete is [`Error::StreamTruncated`];
+    ///   one with no event within the gateway's timeout is [`Error::StreamStalled`].
+    ///   Neither is retried (part of the answer may have been shown).
+    ///
+    /// ```no_run
+    /// # async fn demo(gateway: respan_runtime::Gateway, agents: respan_runtime::AgentSet) -> Result<(), respan_runtime::Error> {
+    /// use respan_runtime::{RunEvent, RunItem, Runner};
+    /// let mut events = Runner::new().max_turns(5).run_streamed(&gateway, &agents, "Hello");
+    /// while let Some(event) = events.next_event().await {
+    ///     match event? {
+    ///         RunEvent::TextDelta { delta, .. } => print!("{delta}"),
+    ///         RunEvent::Item(RunItem::HandoffOutput { target, .. }) => println!("→ {target}"),
+    ///         RunEvent::Completed(result) => println!("\n{} tokens", result.usage.total_tokens),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn run_streamed<'a, K: AgentKey>(
         &self,
         gateway: &'a Gateway,
