@@ -147,6 +147,13 @@ async fn e_streaming_handoff_matches_the_sdk() {
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
     for (i, request) in requests.iter().enumerate() {
+        let golden = golden("e-streaming-handoff", i + 1);
+        assert_eq!(request.path, golden["path"]);
+        assert_eq!(
+            request.header("authorization"),
+            golden["headers"]["authorization"].as_str()
+        );
+        assert_eq!(request.header("content-type"), Some("application/json"));
         let mut body = request.body.clone();
         let options = body
             .as_object_mut()
