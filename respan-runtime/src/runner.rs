@@ -260,18 +260,17 @@ async fn drive<K: AgentKey, C: Sync>(
         }
         if calls.is_empty() {
             let final_output = content.unwrap_or_default();
-            let output_value = structured_output(agent, &final_output)?;
-            return Ok(RunResult {
+            return finished(
+                agent,
                 final_output,
-                output_value,
-                last_agent: agent.key().clone(),
-                last_agent_name: agent.name().to_string(),
-                new_items,
-                raw_responses,
-                usage,
-                usage_by_agent,
-                history,
-            });
+                RunSoFar {
+                    new_items,
+                    raw_responses,
+                    usage,
+                    usage_by_agent,
+                    history,
+                },
+            );
         }
 
         // Every call must name a tool or handoff of this agent, before anything runs.
@@ -383,38 +382,62 @@ async fn drive<K: AgentKey, C: Sync>(
         } else if let Some(final_output) = stop_output {
             // A tool's result that ends the run is the agent's final output: with a
             // structured output it must be a value of its schema too.
-            let output_value = structured_output(agent, &final_output)?;
-            return Ok(RunResult {
+            return finished(
+                agent,
                 final_output,
-                output_value,
-                last_agent: agent.key().clone(),
-                last_agent_name: agent.name().to_string(),
-                new_items,
-                raw_responses,
-                usage,
-                usage_by_agent,
-                history,
-            });
+                RunSoFar {
+                    new_items,
+                    raw_responses,
+                    usage,
+                    usage_by_agent,
+                    history,
+                },
+            );
         }
     }
     Err(Error::MaxTurnsExceeded { max_turns })
 }
 
-/// The structured output of an agent's final text, when it declares one.
-fn structured_output<K: AgentKey, C>(
+/// What a run has produced so far.
+struct RunSoFar<K> {
+    new_items: Vec<RunItem<K>>,
+    raw_responses: Vec<ModelResponse>,
+    usage: Usage,
+    usage_by_agent: UsageByAgent<K>,
+    history: Vec<InputItem>,
+}
+
+/// The result of a run `agent` ends with `final_output` (its answer, or a tool's
+/// result that stops the run): with a structured output, it must be a value of it.
+fn finished<K: AgentKey, C>(
     agent: &crate::agent::Agent<K, C>,
-    text: &str,
-) -> Result<Option<serde_json::Value>, Error> {
-    let Some(output) = agent.output_type() else {
-        return Ok(None);
+    final_output: String,
+    progress: RunSoFar<K>,
+) -> Result<RunResult<K>, Error> {
+    let output_value = match agent.output_type() {
+        Some(output) => {
+            Some(
+                output
+                    .recover(&final_output)
+                    .map_err(|source| Error::InvalidOutput {
+                        agent: agent.name().to_string(),
+                        source,
+                    })?,
+            )
+        }
+        None => None,
     };
-    output
-        .recover(text)
-        .map(Some)
-        .map_err(|source| Error::InvalidOutput {
-            agent: agent.name().to_string(),
-            source,
-        })
+    Ok(RunResult {
+        final_output,
+        output_value,
+        last_agent: agent.key().clone(),
+        last_agent_name: agent.name().to_string(),
+        new_items: progress.new_items,
+        raw_responses: progress.raw_responses,
+        usage: progress.usage,
+        usage_by_agent: progress.usage_by_agent,
+        history: progress.history,
+    })
 }
 
 /// Runs one tool; failures become the message the model sees, never a run error.
