@@ -294,6 +294,95 @@ mod shop_workflow {
     }
 
     #[tokio::test]
+    async fn a_streamed_run_completes_with_the_typed_output() {
+        let (fake, gateway) = fake().await;
+        fake.push(FakeResponse::tool_calls([(
+            "lookup_invoice",
+            r#"{"id": "A1"}"#,
+        )]));
+        fake.push_text(r#"{"id": "A1", "amount_cents": 4200}"#);
+        let workflow = shop::Workflow::with_context(shop::Vars {});
+        let shop = shop();
+        let mut stream = workflow.run_streamed_with(&gateway, "How much is A1?", &shop);
+        let mut names = Vec::new();
+        let mut text = String::new();
+        let result = loop {
+            match stream
+                .next_event()
+                .await
+                .expect("an event")
+                .expect("no error")
+            {
+                respan::RunEvent::Completed(result) => break *result,
+                respan::RunEvent::TextDelta { delta, .. } => text.push_str(&delta),
+                event => names.push(event.sdk_name()),
+            }
+        };
+        assert!(
+            stream.next_event().await.is_none(),
+            "Completed is the last event"
+        );
+        assert_eq!(
+            names,
+            [
+                "agent_updated_stream_event",
+                "raw_response_event",
+                "raw_response_event",
+                "raw_response_event",
+                "tool_called",
+                "tool_output",
+                "message_output_created",
+            ]
+        );
+        assert_eq!(text, r#"{"id": "A1", "amount_cents": 4200}"#);
+        assert_eq!(result.last_agent, shop::Agent::Billing);
+        assert_eq!(result.usage.requests, 2);
+        match result.final_output {
+            shop::Output::Billing(invoice) => assert_eq!(
+                invoice,
+                Invoice {
+                    id: "A1".into(),
+                    amount_cents: 4200
+                }
+            ),
+            shop::Output::Clerk(text) => panic!("clerk answered: {text}"),
+        }
+
+        // A tool's result that stops the run is the typed output too.
+        fake.push(FakeResponse::tool_calls([("transfer_to_clerk", "{}")]));
+        fake.push(FakeResponse::tool_calls([(
+            "in_stock",
+            r#"{"item": "tea"}"#,
+        )]));
+        let result = workflow
+            .run_streamed_with(&gateway, "Tea?", &shop)
+            .into_result()
+            .await
+            .expect("run");
+        assert!(matches!(&result.final_output, shop::Output::Clerk(text) if text == "true"));
+    }
+
+    #[tokio::test]
+    async fn a_streamed_answer_that_is_not_the_output_type_ends_the_stream_with_an_error() {
+        let (fake, gateway) = fake().await;
+        fake.push_text("It costs 42 euros.");
+        let workflow = shop::Workflow::with_context(shop::Vars {});
+        let shop = shop();
+        let mut stream = workflow.run_streamed_with(&gateway, "How much is A1?", &shop);
+        let mut last = None;
+        while let Some(item) = stream.next_event().await {
+            last = Some(item);
+        }
+        match last {
+            Some(Err(respan::Error::InvalidOutput { agent, source })) => {
+                assert_eq!(agent, "Billing");
+                assert_eq!(source.raw, "It costs 42 euros.");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
     async fn stop_on_first_tool_from_the_file() {
         let (fake, gateway) = fake().await;
         fake.push(FakeResponse::tool_calls([("transfer_to_clerk", "{}")]));

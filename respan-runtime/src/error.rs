@@ -88,6 +88,37 @@ pub enum Error {
     )]
     MalformedResponse(String),
 
+    /// A streamed answer ended before it was complete: the connection closed (or
+    /// was reset) before the chunk with the `finish_reason`. Not retried: part of
+    /// the answer may already have been shown.
+    #[error(
+        "the gateway's event stream ended before the answer was complete ({events} event(s) \
+         received, no finish_reason){}; the connection was cut (a proxy or load balancer may \
+         limit response time or size): retry the run",
+        cause.as_ref().map(|c| format!(": {c}")).unwrap_or_default()
+    )]
+    StreamTruncated {
+        /// The server-sent events received before the end.
+        events: usize,
+        /// What the HTTP client reported, when the connection failed rather than closed.
+        cause: Option<String>,
+    },
+
+    /// A streamed answer stalled: no event within the gateway's timeout, which
+    /// bounds each gap of a stream. Not retried.
+    #[error(
+        "the gateway's event stream stalled: no event for {:.1} s after {events} event(s); \
+         retry the run, or raise Gateway::builder().timeout(..), which bounds each gap of a \
+         streamed answer",
+        gap.as_secs_f64()
+    )]
+    StreamStalled {
+        /// The longest wait allowed between two events (the gateway's timeout).
+        gap: Duration,
+        /// The server-sent events received before the stall.
+        events: usize,
+    },
+
     /// The run needed more model turns than allowed.
     #[error(
         "Max turns ({max_turns}) exceeded: the agents kept calling tools or handing off; raise \

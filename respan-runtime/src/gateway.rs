@@ -5,15 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_openai::config::Config;
+use async_openai::middleware::HttpRequestFactory;
 use async_openai::traits::RequestOptionsBuilder as _;
-use futures_util::{Stream, StreamExt as _};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::error::Error;
 use crate::retry::{RetryPolicy, Sleeper};
+use crate::sse::ChunkStream;
 use crate::transport::{Transport, from_openai};
-use crate::wire::{ChatChunk, ChatCompletion};
+use crate::wire::ChatCompletion;
 
 /// The Respan gateway's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.respan.ai/api";
@@ -80,10 +81,14 @@ pub struct Gateway {
 
 struct Inner {
     client: async_openai::Client<RespanConfig>,
+    /// The same transport as the client's: streamed answers are read by the run
+    /// itself, not by a task async-openai would spawn.
+    transport: Transport,
     base_url: String,
     default_model: String,
     timeout: Duration,
     retry: RetryPolicy,
+    stream_usage: bool,
     /// Keeps an embedded server (the offline gateway) alive as long as the gateway.
     _guard: Option<Arc<dyn std::any::Any + Send + Sync>>,
     offline: bool,
@@ -97,6 +102,7 @@ impl std::fmt::Debug for Gateway {
             .field("default_model", &self.inner.default_model)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
+            .field("stream_usage", &self.inner.stream_usage)
             .field("offline", &self.inner.offline)
             .finish()
     }
@@ -152,6 +158,12 @@ impl Gateway {
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// Whether streamed requests ask for usage (`"stream_options": {"include_usage": true}`);
+    /// see [`GatewayBuilder::stream_usage`].
+    pub fn stream_usage(&self) -> bool {
+        self.inner.stream_usage
     }
 
     /// Whether this gateway is the embedded offline gateway.
@@ -210,25 +222,49 @@ impl Gateway {
             .map_err(|e| from_openai(e, self.inner.timeout))
     }
 
+    /// Sends a streamed request (`"stream": true` in `body`) through the same
+    /// transport (timeout and retries until the response starts) and returns its
+    /// chunks, read as the caller asks for them.
     pub(crate) async fn complete_stream(
         &self,
         body: &impl serde::Serialize,
         headers: &HeaderMap,
-    ) -> Result<std::pin::Pin<Box<dyn Stream<Item = Result<ChatChunk, Error>> + Send>>, Error> {
-        let chat = self.inner.client.chat();
-        let chat = if headers.is_empty() {
-            chat
-        } else {
-            chat.headers(headers.clone())
-        };
-        let timeout = self.inner.timeout;
-        let stream = chat
-            .create_stream_byot::<_, ChatChunk>(body)
-            .await
-            .map_err(|e| from_openai(e, timeout))?;
-        Ok(Box::pin(stream.map(move |item| {
-            item.map_err(|e| from_openai(e, timeout))
-        })))
+    ) -> Result<ChunkStream, Error> {
+        let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(|e| {
+            Error::Config(format!("the request could not be serialized to JSON: {e}"))
+        })?);
+        let config = self.inner.client.config();
+        let url = config.url("/chat/completions");
+        let mut all_headers = config.headers();
+        all_headers.extend(headers.clone());
+        all_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let http = self.inner.transport.http.clone();
+        let factory = HttpRequestFactory::new(move || {
+            let request = http
+                .post(&url)
+                .headers(all_headers.clone())
+                .body(body.clone())
+                .build();
+            std::future::ready(request.map_err(async_openai::error::OpenAIError::Reqwest))
+        });
+        let response = self.inner.transport.send(factory).await?;
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        if !content_type.starts_with("text/event-stream") {
+            // The transport has read a non-stream body already; say what came.
+            let body = response.text().await.unwrap_or_default();
+            return Err(Error::MalformedResponse(format!(
+                "a streamed request was answered with {:?}, not an event stream \
+                 (text/event-stream): {}; does the gateway support \"stream\": true?",
+                content_type,
+                crate::error::truncate(body.trim(), 300)
+            )));
+        }
+        Ok(ChunkStream::new(response, self.inner.timeout))
     }
 
     /// Builds a gateway that keeps an embedded server alive.
@@ -255,6 +291,7 @@ pub struct GatewayBuilder {
     default_model: Option<String>,
     headers: Vec<(String, String)>,
     sleeper: Option<Sleeper>,
+    stream_usage: Option<bool>,
     guard: Option<Arc<dyn std::any::Any + Send + Sync>>,
     offline: bool,
 }
@@ -268,6 +305,7 @@ impl std::fmt::Debug for GatewayBuilder {
             .field("retry", &self.retry)
             .field("default_model", &self.default_model)
             .field("headers", &self.headers)
+            .field("stream_usage", &self.stream_usage)
             .finish()
     }
 }
@@ -311,6 +349,36 @@ impl GatewayBuilder {
     /// A header sent with every request.
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+    /// Whether streamed requests ask the gateway for the answer's token usage,
+    /// with `"stream_options": {"include_usage": true}` (default: yes).
+    ///
+    /// The usage arrives in a last chunk before `[DONE]` and goes into
+    /// [`RunResult::usage`](crate::RunResult::usage) and
+    /// [`usage_by_agent`](crate::RunResult::usage_by_agent), as for runs that do
+    /// not stream. This is a deliberate difference from the Agents SDK, which sends
+    /// no `stream_options` (and so gets no usage from OpenAI while streaming). Turn
+    /// it off for an OpenAI-compatible server that rejects `stream_options`; usage
+    /// is still read when a server sends it unasked. An agent's own
+    /// `extra_body.stream_options` is sent instead, when it sets one.
+    ///
+    /// It is a property of the gateway, not of a run or an agent: whether
+    /// `stream_options` is accepted depends on the server, and every front door
+    /// (the runner, generated workflows, `respan run`) takes the gateway.
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), respan_runtime::Error> {
+    /// let gateway = respan_runtime::Gateway::builder()
+    ///     .base_url("http://127.0.0.1:8000/v1")
+    ///     .api_key("sk-local")
+    ///     .stream_usage(false)
+    ///     .build()?;
+    /// assert!(!gateway.stream_usage());
+    /// # Ok(()) }
+    /// ```
+    pub fn stream_usage(mut self, include_usage: bool) -> Self {
+        self.stream_usage = Some(include_usage);
         self
     }
     /// How to wait between retries (tests use one that does not really sleep).
@@ -395,16 +463,18 @@ impl GatewayBuilder {
             timeout,
             sleeper: self.sleeper.unwrap_or_default(),
         };
-        let client = async_openai::Client::build(http, config).with_http_service(transport);
+        let client = async_openai::Client::build(http, config).with_http_service(transport.clone());
         Ok(Gateway {
             inner: Arc::new(Inner {
                 client,
+                transport,
                 base_url,
                 default_model: self
                     .default_model
                     .unwrap_or_else(|| DEFAULT_MODEL.to_string()),
                 timeout,
                 retry: self.retry,
+                stream_usage: self.stream_usage.unwrap_or(true),
                 _guard: self.guard,
                 offline: self.offline,
             }),

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -78,6 +79,7 @@ pub(crate) type Handler =
 #[derive(Debug)]
 pub(crate) struct Server {
     addr: SocketAddr,
+    open: Arc<AtomicUsize>,
     _stop: watch::Sender<()>,
 }
 
@@ -86,16 +88,48 @@ impl Server {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(());
-        tokio::spawn(accept_loop(listener, handler, stopped));
-        Ok(Self { addr, _stop: stop })
+        let open = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(accept_loop(listener, handler, stopped, open.clone()));
+        Ok(Self {
+            addr,
+            open,
+            _stop: stop,
+        })
     }
 
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
+
+    /// Connections being served now.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn open_connections(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
 }
 
-async fn accept_loop(listener: TcpListener, handler: Handler, mut stopped: watch::Receiver<()>) {
+/// Counts a connection as open until dropped (however its task ends).
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    handler: Handler,
+    mut stopped: watch::Receiver<()>,
+    open: Arc<AtomicUsize>,
+) {
     loop {
         tokio::select! {
             _ = stopped.changed() => return,
@@ -104,7 +138,9 @@ async fn accept_loop(listener: TcpListener, handler: Handler, mut stopped: watch
                 let _ = stream.set_nodelay(true);
                 let handler = handler.clone();
                 let mut stopped = stopped.clone();
+                let open = Open::new(&open);
                 tokio::spawn(async move {
+                    let _open = open;
                     tokio::select! {
                         _ = stopped.changed() => {}
                         _ = connection(stream, handler) => {}
@@ -276,16 +312,25 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// Whether a request asks for a streamed answer's usage
+/// (`"stream_options": {"include_usage": true}`).
+pub(crate) fn wants_usage(body: &Value) -> bool {
+    body.pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
 /// The chunks of a streamed answer, as a model sends them: the role, the text in
 /// several deltas (word by word, long words in pieces), each tool call's id and
 /// name then its arguments in several fragments, the finish reason, the usage
+/// (when given: OpenAI sends it only when the request asks, see [`wants_usage`])
 /// and `[DONE]`.
 pub(crate) fn sse_events(
     id: &str,
     model: &str,
     message: &Value,
     finish: &str,
-    usage: &Value,
+    usage: Option<&Value>,
 ) -> Vec<String> {
     let chunk = |delta: Value, finish: Option<&str>| {
         json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
@@ -316,11 +361,13 @@ pub(crate) fn sse_events(
         }
     }
     events.push(chunk(json!({}), Some(finish)));
-    events.push(
-        json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
-               "choices": [], "usage": usage})
-        .to_string(),
-    );
+    if let Some(usage) = usage {
+        events.push(
+            json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+                   "choices": [], "usage": usage})
+            .to_string(),
+        );
+    }
     events.push("[DONE]".to_string());
     events
 }
@@ -357,6 +404,26 @@ mod tests {
     }
 
     #[test]
+    fn the_usage_chunk_comes_only_when_asked() {
+        let message = json!({"role": "assistant", "content": "Hi"});
+        let usage = json!({"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3});
+        let with = sse_events("c", "m", &message, "stop", Some(&usage));
+        let usage_chunk: Value = serde_json::from_str(&with[with.len() - 2]).unwrap();
+        assert_eq!(usage_chunk["choices"], json!([]));
+        assert_eq!(usage_chunk["usage"], usage);
+        let without = sse_events("c", "m", &message, "stop", None);
+        assert_eq!(without.len(), with.len() - 1);
+        assert!(without.iter().all(|e| !e.contains("\"usage\"")));
+        assert!(wants_usage(
+            &json!({"stream_options": {"include_usage": true}})
+        ));
+        assert!(!wants_usage(
+            &json!({"stream_options": {"include_usage": false}})
+        ));
+        assert!(!wants_usage(&json!({"stream": true})));
+    }
+
+    #[test]
     fn pieces_split_on_char_boundaries() {
         assert_eq!(pieces("ééééé", 2).collect::<Vec<_>>(), ["éé", "éé", "é"]);
         assert_eq!(pieces("", 2).count(), 0);
@@ -366,7 +433,7 @@ mod tests {
     fn text_streams_in_several_deltas() {
         let message =
             json!({"role": "assistant", "content": "Check your API key: a-very-long-word-indeed."});
-        let events = sse_events("c", "m", &message, "stop", &json!({}));
+        let events = sse_events("c", "m", &message, "stop", Some(&json!({})));
         let text: Vec<String> = deltas(&events)
             .iter()
             .filter_map(|d| d["content"].as_str().map(str::to_string))
@@ -393,7 +460,7 @@ mod tests {
         let message = json!({"role": "assistant", "content": null, "tool_calls": [
             {"id": "call_0_0", "type": "function", "function": {"name": "f", "arguments": r#"{"city":"Paris"}"#}},
             {"id": "call_0_1", "type": "function", "function": {"name": "g", "arguments": "{}"}}]});
-        let events = sse_events("c", "m", &message, "tool_calls", &json!({}));
+        let events = sse_events("c", "m", &message, "tool_calls", Some(&json!({})));
         let calls: Vec<Value> = deltas(&events)
             .iter()
             .filter_map(|d| d.get("tool_calls").map(|c| c[0].clone()))

@@ -57,6 +57,7 @@ mod retry;
 mod runner;
 mod schema;
 mod settings;
+mod sse;
 mod stream;
 mod structured;
 #[cfg(feature = "testing")]

@@ -3,7 +3,7 @@
 
 use std::panic::AssertUnwindSafe;
 
-use futures_util::{FutureExt as _, StreamExt as _, future::join_all};
+use futures_util::{FutureExt as _, future::join_all};
 use reqwest::header::HeaderMap;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -12,10 +12,10 @@ use crate::error::{Error, gateway_message};
 use crate::gateway::Gateway;
 use crate::items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 use crate::result::RunResult;
-use crate::stream::{RunEvent, RunStream};
+use crate::stream::{Progress, RunEvent, RunStream};
 use crate::tool::Tool;
 use crate::usage::{Usage, UsageByAgent};
-use crate::wire::{ChatRequest, Messages, content_text};
+use crate::wire::{ChatRequest, Messages, StreamOptions, content_text};
 
 /// What the model is told when a tool fails or its arguments are not JSON (the SDK's words).
 pub const TOOL_ERROR_MESSAGE: &str = "An error occurred while running the tool. Please try again.";
@@ -96,8 +96,32 @@ impl Runner {
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
-    /// the returned stream yields [`RunEvent`]s as they happen, ending with
-    /// [`RunEvent::Completed`] (or an error).
+    /// the returned stream yields [`RunEvent`]s as they happen, in the Agents SDK's
+    /// order, ending with [`RunEvent::Completed`] (or an error).
+    ///
+    /// - Requests also ask for usage (`"stream_options": {"include_usage": true}`,
+    ///   unlike the SDK; see [`GatewayBuilder::stream_usage`](crate::GatewayBuilder::stream_usage)),
+    ///   so the result's `usage` and `usage_by_agent` are those of a run that does not stream.
+    /// - Nothing runs until the stream is polled, and dropping it cancels the run:
+    ///   the in-flight request's connection is closed and running tools are dropped.
+    /// - A stream cut before the answer is complete is [`Error::StreamTruncated`];
+    ///   one with no event within the gateway's timeout is [`Error::StreamStalled`].
+    ///   Neither is retried (part of the answer may have been shown).
+    ///
+    /// ```no_run
+    /// # async fn demo(gateway: respan_runtime::Gateway, agents: respan_runtime::AgentSet) -> Result<(), respan_runtime::Error> {
+    /// use respan_runtime::{RunEvent, RunItem, Runner};
+    /// let mut events = Runner::new().max_turns(5).run_streamed(&gateway, &agents, "Hello");
+    /// while let Some(event) = events.next_event().await {
+    ///     match event? {
+    ///         RunEvent::TextDelta { delta, .. } => print!("{delta}"),
+    ///         RunEvent::Item(RunItem::HandoffOutput { target, .. }) => println!("→ {target}"),
+    ///         RunEvent::Completed(result) => println!("\n{} tokens", result.usage.total_tokens),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn run_streamed<'a, K: AgentKey>(
         &self,
         gateway: &'a Gateway,
@@ -145,7 +169,7 @@ pub fn run_streamed<'a, K: AgentKey>(
     Runner::new().run_streamed(gateway, agents, input)
 }
 
-fn emit<K>(events: &Option<UnboundedSender<RunEvent<K>>>, event: impl FnOnce() -> RunEvent<K>) {
+fn emit<K>(events: &Option<UnboundedSender<Progress<K>>>, event: impl FnOnce() -> Progress<K>) {
     if let Some(tx) = events {
         // The receiver may be gone (the caller dropped the stream); the run still completes.
         let _ = tx.send(event());
@@ -154,7 +178,7 @@ fn emit<K>(events: &Option<UnboundedSender<RunEvent<K>>>, event: impl FnOnce() -
 
 fn push_item<K: Clone>(
     items: &mut Vec<RunItem<K>>,
-    events: &Option<UnboundedSender<RunEvent<K>>>,
+    events: &Option<UnboundedSender<Progress<K>>>,
     item: RunItem<K>,
 ) {
     emit(events, || RunEvent::Item(item.clone()));
@@ -166,7 +190,7 @@ async fn drive<K: AgentKey, C: Sync>(
     agents: &AgentSet<K, C>,
     input: Input,
     max_turns: u32,
-    events: Option<UnboundedSender<RunEvent<K>>>,
+    events: Option<UnboundedSender<Progress<K>>>,
     context: &C,
 ) -> Result<RunResult<K>, Error> {
     let prepared = agents.prepared()?;
@@ -191,6 +215,13 @@ async fn drive<K: AgentKey, C: Sync>(
                 history: &history,
             },
             stream: events.is_some(),
+            // An agent's own `extra_body.stream_options` is sent instead (it is in `fixed`).
+            stream_options: (events.is_some()
+                && gateway.stream_usage()
+                && !parts.fixed.contains_key("stream_options"))
+            .then_some(StreamOptions {
+                include_usage: true,
+            }),
             fixed: &parts.fixed,
         };
         let headers = if gateway.is_offline() {
@@ -229,18 +260,17 @@ async fn drive<K: AgentKey, C: Sync>(
         }
         if calls.is_empty() {
             let final_output = content.unwrap_or_default();
-            let output_value = structured_output(agent, &final_output)?;
-            return Ok(RunResult {
+            return finished(
+                agent,
                 final_output,
-                output_value,
-                last_agent: agent.key().clone(),
-                last_agent_name: agent.name().to_string(),
-                new_items,
-                raw_responses,
-                usage,
-                usage_by_agent,
-                history,
-            });
+                RunSoFar {
+                    new_items,
+                    raw_responses,
+                    usage,
+                    usage_by_agent,
+                    history,
+                },
+            );
         }
 
         // Every call must name a tool or handoff of this agent, before anything runs.
@@ -352,38 +382,62 @@ async fn drive<K: AgentKey, C: Sync>(
         } else if let Some(final_output) = stop_output {
             // A tool's result that ends the run is the agent's final output: with a
             // structured output it must be a value of its schema too.
-            let output_value = structured_output(agent, &final_output)?;
-            return Ok(RunResult {
+            return finished(
+                agent,
                 final_output,
-                output_value,
-                last_agent: agent.key().clone(),
-                last_agent_name: agent.name().to_string(),
-                new_items,
-                raw_responses,
-                usage,
-                usage_by_agent,
-                history,
-            });
+                RunSoFar {
+                    new_items,
+                    raw_responses,
+                    usage,
+                    usage_by_agent,
+                    history,
+                },
+            );
         }
     }
     Err(Error::MaxTurnsExceeded { max_turns })
 }
 
-/// The structured output of an agent's final text, when it declares one.
-fn structured_output<K: AgentKey, C>(
+/// What a run has produced so far.
+struct RunSoFar<K> {
+    new_items: Vec<RunItem<K>>,
+    raw_responses: Vec<ModelResponse>,
+    usage: Usage,
+    usage_by_agent: UsageByAgent<K>,
+    history: Vec<InputItem>,
+}
+
+/// The result of a run `agent` ends with `final_output` (its answer, or a tool's
+/// result that stops the run): with a structured output, it must be a value of it.
+fn finished<K: AgentKey, C>(
     agent: &crate::agent::Agent<K, C>,
-    text: &str,
-) -> Result<Option<serde_json::Value>, Error> {
-    let Some(output) = agent.output_type() else {
-        return Ok(None);
+    final_output: String,
+    progress: RunSoFar<K>,
+) -> Result<RunResult<K>, Error> {
+    let output_value = match agent.output_type() {
+        Some(output) => {
+            Some(
+                output
+                    .recover(&final_output)
+                    .map_err(|source| Error::InvalidOutput {
+                        agent: agent.name().to_string(),
+                        source,
+                    })?,
+            )
+        }
+        None => None,
     };
-    output
-        .recover(text)
-        .map(Some)
-        .map_err(|source| Error::InvalidOutput {
-            agent: agent.name().to_string(),
-            source,
-        })
+    Ok(RunResult {
+        final_output,
+        output_value,
+        last_agent: agent.key().clone(),
+        last_agent_name: agent.name().to_string(),
+        new_items: progress.new_items,
+        raw_responses: progress.raw_responses,
+        usage: progress.usage,
+        usage_by_agent: progress.usage_by_agent,
+        history: progress.history,
+    })
 }
 
 /// Runs one tool; failures become the message the model sees, never a run error.
@@ -449,14 +503,14 @@ async fn complete(
     })
 }
 
-/// Reads a streamed answer, forwarding text deltas, into the same response a
-/// non-streamed request gives.
+/// Reads a streamed answer into the same response a non-streamed request
+/// gives, forwarding text and tool-call deltas as they arrive.
 async fn complete_streamed<K: AgentKey>(
     gateway: &Gateway,
     body: &ChatRequest<'_>,
     headers: &HeaderMap,
     agent: &K,
-    events: &UnboundedSender<RunEvent<K>>,
+    events: &UnboundedSender<Progress<K>>,
 ) -> Result<ModelResponse, Error> {
     /// More parallel calls than this in one response is not a model, it is garbage.
     const MAX_CALLS: usize = 128;
@@ -467,16 +521,8 @@ async fn complete_streamed<K: AgentKey>(
     let mut calls: Vec<ToolCall> = Vec::new();
     let mut finish_reason = None;
     let mut usage = Usage::default();
-    loop {
-        // A stalled stream is a timeout: the gateway's timeout bounds each gap.
-        let next = tokio::time::timeout(gateway.timeout(), stream.next())
-            .await
-            .map_err(|_| Error::Timeout {
-                timeout: gateway.timeout(),
-                attempts: 1,
-            })?;
-        let Some(chunk) = next else { break };
-        let chunk = chunk?;
+    // The gateway's timeout bounds each gap between events (a stall is an error).
+    while let Some(chunk) = stream.next().await? {
         if let Some(error) = &chunk.error {
             return Err(Error::MalformedResponse(format!(
                 "the gateway sent an error in the stream: {}",
@@ -485,6 +531,7 @@ async fn complete_streamed<K: AgentKey>(
         }
         id = id.or(chunk.id);
         model = model.or(chunk.model);
+        // With `include_usage`, the last chunk has no choices and the usage.
         if let Some(u) = chunk.usage {
             usage = u.to_usage();
         }
@@ -521,25 +568,41 @@ async fn complete_streamed<K: AgentKey>(
             if let Some(id) = part.id {
                 call.id = id;
             }
+            let mut arguments_delta = String::new();
             if let Some(function) = part.function {
                 if let Some(name) = function.name {
                     call.function.name.push_str(&name);
                 }
                 if let Some(arguments) = function.arguments {
                     call.function.arguments.push_str(&arguments);
+                    arguments_delta = arguments;
                 }
             }
+            let _ = events.send(RunEvent::ToolCallDelta {
+                agent: agent.clone(),
+                index: part.index,
+                call_id: call.id.clone(),
+                name: call.function.name.clone(),
+                arguments_delta,
+            });
         }
         if choice.finish_reason.is_some() {
             finish_reason = choice.finish_reason;
         }
     }
     if finish_reason.is_none() {
-        return Err(Error::MalformedResponse(
-            "the event stream ended before the answer was complete (no finish_reason); \
-             the connection was probably cut"
-                .to_string(),
-        ));
+        return Err(Error::StreamTruncated {
+            events: stream.received(),
+            cause: None,
+        });
+    }
+    if !stream.saw_done() {
+        // Complete, but the server closed the stream without `[DONE]`: a usage
+        // chunk, if one was coming, may be missing.
+        tracing::warn!(
+            events = stream.received(),
+            "the gateway closed the event stream without [DONE]"
+        );
     }
     Ok(ModelResponse {
         id,

@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::gateway::{Gateway, GatewayBuilder};
-use crate::http_server::{HttpRequest, HttpResponse, Server, sse_events};
+use crate::http_server::{HttpRequest, HttpResponse, Server, sse_events, wants_usage};
 use crate::respan::decode_respan_header;
 use crate::retry::{RetryPolicy, Sleeper};
 
@@ -43,6 +43,8 @@ pub const FAKE_API_KEY: &str = "sk-test-key";
 pub struct FakeResponse {
     kind: Kind,
     headers: Vec<(String, String)>,
+    /// Pause before each streamed event.
+    pace: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,6 +93,7 @@ impl FakeResponse {
                 "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
             })),
             headers: Vec::new(),
+            pace: Duration::ZERO,
         }
     }
 
@@ -107,6 +110,7 @@ impl FakeResponse {
                 body: body.into(),
             },
             headers: vec![("content-type".into(), "application/json".into())],
+            pace: Duration::ZERO,
         }
     }
 
@@ -123,6 +127,7 @@ impl FakeResponse {
         Self {
             kind: Kind::Sse(events.into_iter().map(Into::into).collect(), false),
             headers: Vec::new(),
+            pace: Duration::ZERO,
         }
     }
 
@@ -135,11 +140,19 @@ impl FakeResponse {
         self
     }
 
+    /// When streamed, pauses `pace` before each event (a slow model), e.g. to
+    /// drop a stream while its answer is still arriving.
+    pub fn pace(mut self, pace: Duration) -> Self {
+        self.pace = pace;
+        self
+    }
+
     /// Never answers (to test timeouts).
     pub fn hang() -> Self {
         Self {
             kind: Kind::Hang,
             headers: Vec::new(),
+            pace: Duration::ZERO,
         }
     }
 
@@ -148,6 +161,7 @@ impl FakeResponse {
         Self {
             kind: Kind::Close,
             headers: Vec::new(),
+            pace: Duration::ZERO,
         }
     }
 
@@ -157,7 +171,9 @@ impl FakeResponse {
         self
     }
 
-    /// Sets the completion's usage.
+    /// Sets the completion's usage (default 10 prompt + 5 completion tokens).
+    /// Streamed, it comes in a last chunk only when the request asks for it
+    /// (`"stream_options": {"include_usage": true}`), as OpenAI does.
     pub fn usage(mut self, prompt_tokens: u64, completion_tokens: u64) -> Self {
         if let Kind::Completion(body) = &mut self.kind {
             body["usage"] = json!({"prompt_tokens": prompt_tokens,
@@ -167,7 +183,9 @@ impl FakeResponse {
         self
     }
 
-    fn into_http(self, streaming: bool) -> HttpResponse {
+    /// The HTTP answer to a request; `streaming` (`"stream": true`) and
+    /// `include_usage` (`stream_options.include_usage`) are the request's.
+    fn into_http(self, streaming: bool, include_usage: bool) -> HttpResponse {
         match self.kind {
             Kind::Completion(body) if streaming => {
                 let choice = &body["choices"][0];
@@ -177,9 +195,9 @@ impl FakeResponse {
                         body["model"].as_str().unwrap_or("gpt-4o"),
                         &choice["message"],
                         choice["finish_reason"].as_str().unwrap_or("stop"),
-                        &body["usage"],
+                        include_usage.then_some(&body["usage"]),
                     ),
-                    pace: Duration::ZERO,
+                    pace: self.pace,
                     stall: false,
                 }
             }
@@ -200,7 +218,7 @@ impl FakeResponse {
             },
             Kind::Sse(events, stall) => HttpResponse::Sse {
                 events,
-                pace: Duration::ZERO,
+                pace: self.pace,
                 stall,
             },
             Kind::Hang => HttpResponse::Hang,
@@ -276,9 +294,11 @@ impl FakeGateway {
         let shared = state.clone();
         let handler = Arc::new(move |request: HttpRequest| {
             let streaming;
+            let include_usage;
             let next = {
                 let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
                 streaming = body.get("stream").and_then(Value::as_bool) == Some(true);
+                include_usage = wants_usage(&body);
                 let mut state = lock(&shared);
                 state.requests.push(RecordedRequest {
                     method: request.method,
@@ -290,7 +310,7 @@ impl FakeGateway {
                 state.queue.pop_front()
             };
             let response = match next {
-                Some(response) => response.into_http(streaming),
+                Some(response) => response.into_http(streaming, include_usage),
                 None => HttpResponse::json(
                     400,
                     &json!({"error": {"message": "fake gateway: no scripted response left",
@@ -357,6 +377,13 @@ impl FakeGateway {
             .iter()
             .map(|r| r.body.clone())
             .collect()
+    }
+
+    /// Connections open now: a request being answered, or a kept-alive
+    /// connection waiting for the next one. A streamed answer's connection
+    /// closes when it ends, or when the client drops it.
+    pub fn open_connections(&self) -> usize {
+        self.server.open_connections()
     }
 
     /// Responses still queued.

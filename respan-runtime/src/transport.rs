@@ -56,7 +56,11 @@ impl tower::Service<HttpRequestFactory> for Transport {
 }
 
 impl Transport {
-    async fn send(&self, factory: HttpRequestFactory) -> Result<reqwest::Response, Error> {
+    /// Sends a request (rebuilt for each attempt), retrying as the policy says.
+    pub(crate) async fn send(
+        &self,
+        factory: HttpRequestFactory,
+    ) -> Result<reqwest::Response, Error> {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -190,7 +194,7 @@ fn with_attempts(mut error: Error, n: u32) -> Error {
 }
 
 /// reqwest's top-level message is terse ("error sending request"); the causes say why.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut out = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

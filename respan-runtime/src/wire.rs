@@ -14,8 +14,17 @@ pub(crate) struct ChatRequest<'a> {
     pub(crate) messages: Messages<'a>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) stream: bool,
+    /// `{"include_usage": true}` on streamed requests (see `GatewayBuilder::stream_usage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) stream_options: Option<StreamOptions>,
     #[serde(flatten)]
     pub(crate) fixed: &'a Map<String, Value>,
+}
+
+/// `stream_options` of a streamed request.
+#[derive(Serialize)]
+pub(crate) struct StreamOptions {
+    pub(crate) include_usage: bool,
 }
 
 /// The system message followed by the conversation, without copying either.

@@ -938,6 +938,32 @@ impl Module<'_> {
         } else {
             " `last_agent` says which agent answered."
         };
+        let (stream_type, streamed_doc, streamed_body) = if typed {
+            let conversion = self.output_conversion();
+            (
+                quote! { ::respan::RunStream<'a, Agent, Output> },
+                quote! {
+                    ///
+                    /// The result in `RunEvent::Completed` (and from
+                    /// `into_result()`) carries an [`Output`], as [`Workflow::run`]'s does;
+                    /// an answer that is not its agent's output type is the stream's
+                    /// last item, an error.
+                },
+                quote! {
+                    ::respan::Runner::new()
+                        .run_streamed_with(gateway, &self.agents, input, context)
+                        .map_completed(|result| #conversion)
+                },
+            )
+        } else {
+            (
+                quote! { ::respan::RunStream<'a, Agent> },
+                TokenStream::new(),
+                quote! {
+                    ::respan::Runner::new().run_streamed_with(gateway, &self.agents, input, context)
+                },
+            )
+        };
         quote! {
             #[doc = #doc]
             ///
@@ -970,11 +996,12 @@ impl Module<'_> {
                 /// Runs the workflow with streaming: the stream yields the run's
                 /// events (text deltas, tool calls, handoffs) as the gateway sends them,
                 /// ending with the result.
+                #streamed_doc
                 pub fn run_streamed<'a>(
                     &'a self,
                     gateway: &'a ::respan::Gateway,
                     input: impl ::core::convert::Into<::respan::Input>,
-                ) -> ::respan::RunStream<'a, Agent> {
+                ) -> #stream_type {
                     self.run_streamed_with(gateway, input, &())
                 }
             }
@@ -1001,13 +1028,14 @@ impl Module<'_> {
                 }
 
                 /// Runs the workflow with a context and streaming.
+                #streamed_doc
                 pub fn run_streamed_with<'a>(
                     &'a self,
                     gateway: &'a ::respan::Gateway,
                     input: impl ::core::convert::Into<::respan::Input>,
                     context: &'a C,
-                ) -> ::respan::RunStream<'a, Agent> {
-                    ::respan::Runner::new().run_streamed_with(gateway, &self.agents, input, context)
+                ) -> #stream_type {
+                    #streamed_body
                 }
 
                 /// Changes one agent before running, e.g. switches its model:

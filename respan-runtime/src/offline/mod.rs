@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::gateway::{Gateway, GatewayBuilder};
-use crate::http_server::{HttpRequest, HttpResponse, Server, sse_events};
+use crate::http_server::{HttpRequest, HttpResponse, Server, sse_events, wants_usage};
 use crate::respan::decode_respan_header;
 
 use conversation::{Conversation, text_of};
@@ -206,7 +206,13 @@ fn handle(request: &HttpRequest, n: u64, pace: Duration) -> HttpResponse {
     let id = format!("chatcmpl-offline-{n}");
     if body.get("stream").and_then(Value::as_bool) == Some(true) {
         return HttpResponse::Sse {
-            events: sse_events(&id, model, &message, finish, &usage),
+            events: sse_events(
+                &id,
+                model,
+                &message,
+                finish,
+                wants_usage(&body).then_some(&usage),
+            ),
             pace,
             stall: false,
         };
