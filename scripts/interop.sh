@@ -13,14 +13,16 @@
 #    127.0.0.1 port; respan-gateway routes `echo*`/`fault-*` to the fault
 #    upstream, `unreachable*` to a closed port, any other model to the offline
 #    gateway, and requires a client key;
-# 3. the support, prompts, respan_params and tools examples through
-#    respan-gateway: each one's output must equal its output against the
+# 3. the support, prompts, respan_params, tools and streaming examples
+#    through respan-gateway: each one's output must equal its output against the
 #    offline gateway directly (the offline gateway echoes the Respan params
 #    and prompt it received), except what respan-gateway is known to drop
 #    (the X-Data-Respan-Params header);
 # 4. tests/interop.rs (`#[ignore]`d, run here with --ignored): what reaches
 #    the upstream, typed errors for upstream 429/5xx/400, an unreachable
 #    upstream (502), a bad body (400), a wrong key (401), and streamed runs.
+#    (No `respan run` in the CLI yet: the streamed runs are the streaming
+#    example and two tests.)
 #
 # Every wait is bounded and every process started here is stopped on exit.
 # Nothing listens or connects beyond 127.0.0.1 (pip aside).
@@ -32,7 +34,7 @@ ROOT=$PWD
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 VENV=$TARGET/interop/venv-$RG_VERSION
-EXAMPLES=(support prompts respan_params tools)
+EXAMPLES=(support prompts respan_params tools streaming)
 UPSTREAM_KEY=interop-upstream-key # must match tests/interop.rs
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 export CARGO_TERM_COLOR=never
@@ -209,6 +211,9 @@ expect prompts "$HEADER_ECHO"
 expect respan_params 'Received Respan params in respan_params: customer_identifier="user_123", metadata={"env":"production"}.'
 expect tools '⚙ lookup_invoice {"invoice_id":"INV-42"}'
 expect tools "Handled by: Billing Agent"
+expect streaming "→ Technical Agent"
+expect streaming "[respan offline gateway · model gpt-4o · agent Technical Agent]"
+expect streaming "Technical Agent: 1 request(s), "
 
 for example in "${EXAMPLES[@]}"; do
     expected=$WORK/$example.direct

@@ -22,7 +22,6 @@ use std::io::{Read as _, Write as _};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
 use respan::{
     Agent, AgentSet, Error, Gateway, GatewayPrompt, Placement, RespanParams, RetryPolicy, RunEvent,
     Sleeper,
@@ -414,7 +413,7 @@ async fn streamed_run_through_respan_gateway() {
     let mut events = respan::run_streamed(&gateway, &agents, "Hello through respan-gateway");
     let mut deltas = Vec::new();
     let mut result = None;
-    while let Some(event) = tokio::time::timeout(Duration::from_secs(30), events.next())
+    while let Some(event) = tokio::time::timeout(Duration::from_secs(30), events.next_event())
         .await
         .expect("an event within 30 s")
     {
