@@ -1203,7 +1203,7 @@ pub fn agent_calls(
     let mut calls = TokenStream::new();
     if let Some(template) = &agent.instructions {
         let source = str_lit(&template.source.value);
-        if values::needs_rendering(&template.source.value) {
+        if crate::template::needs_rendering(&template.source.value) {
             let entries = template.variables.iter().map(|var| {
                 let key = str_lit(&var.value);
                 let value = variable(&var.value);
