@@ -20,6 +20,7 @@
 //!
 //! [agents.technical]
 //! name = "Technical Agent"
+//! handoff_description = "Technical support and API problems"
 //! instructions = "Handle technical questions about {{ product }}."
 //! "#);
 //! let spec = checked.valid_spec().expect("no errors");
