@@ -19,20 +19,6 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Check workflow files: the same diagnostics as the compiler.
-    ///
-    /// Exits with 1 if any file has an error, 0 otherwise (warnings included).
-    Check {
-        /// Workflow files or directories of them (`*.toml`, searched recursively).
-        #[arg(default_value = "workflows")]
-        paths: Vec<std::path::PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
-        format: CheckFormat,
-        /// Colored output: auto (when stderr is a terminal and NO_COLOR is unset), always, never.
-        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-        color: ColorChoice,
-    },
     /// Run a workflow: stream its answer to a message (from INPUT or stdin).
     ///
     /// Without RESPAN_API_KEY (or with --offline) it runs against respan's
@@ -50,11 +36,27 @@ enum Command {
         #[arg(short, long)]
         interactive: bool,
     },
-    /// Chat with a workflow: `respan run -i`. Each answer keeps the conversation;
-    /// the next message goes to the agent that answered. Ctrl-D ends.
+    /// Chat with a workflow (`respan run -i`); Ctrl-D ends.
+    ///
+    /// Each message is sent with the whole conversation, to the agent that
+    /// answered last. Ctrl-C stops an answer.
     Chat {
         #[command(flatten)]
         run: run::RunArgs,
+    },
+    /// Check workflow files: the same diagnostics as the compiler.
+    ///
+    /// Exits with 1 if any file has an error, 0 otherwise (warnings included).
+    Check {
+        /// Workflow files or directories of them (`*.toml`, searched recursively).
+        #[arg(default_value = "workflows")]
+        paths: Vec<std::path::PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+        /// Colored output: auto (when stderr is a terminal and NO_COLOR is unset), always, never.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
     },
     /// Draw a workflow's handoff graph (entry marked, tools listed).
     Graph {

@@ -11,7 +11,7 @@ use respan_runtime::{AgentSet, Input, InputItem};
 use tokio::io::AsyncBufReadExt as _;
 
 use super::Session;
-use super::terminal::lock;
+use super::terminal::{lock, say};
 
 pub(crate) async fn chat(
     session: &Session<'_>,
@@ -27,12 +27,9 @@ pub(crate) async fn chat(
     // One agent set per agent a turn starts with, built when first needed.
     let mut sets: HashMap<String, AgentSet<String>> = HashMap::from([(current.clone(), agents)]);
     let mut history: Vec<InputItem> = Vec::new();
-    eprintln!(
-        "{}",
-        style.dim(&format!(
-            "Chatting with {first_name}. Ctrl-D ends the conversation, Ctrl-C stops an answer."
-        ))
-    );
+    say(&style.dim(&format!(
+        "Chatting with {first_name}. Ctrl-D ends the conversation, Ctrl-C stops an answer."
+    )));
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     // A terminal echoes what is typed; otherwise the transcript shows each message.
     let echo = !std::io::stdin().is_terminal();
@@ -56,19 +53,19 @@ pub(crate) async fn chat(
                 let line = tokio::select! {
                     line = lines.next_line() => line,
                     _ = tokio::signal::ctrl_c() => {
-                        eprintln!();
+                        say("");
                         return ExitCode::from(130);
                     }
                 };
                 match line {
                     Ok(Some(line)) => {
                         if echo {
-                            eprintln!("{line}");
+                            say(&line);
                         }
                         line
                     }
                     Ok(None) => {
-                        eprintln!();
+                        say("");
                         return ExitCode::SUCCESS;
                     }
                     Err(error) => {
@@ -103,7 +100,7 @@ pub(crate) async fn chat(
             outcome = session.stream(agents, Input::Items(input)) => outcome,
             _ = tokio::signal::ctrl_c() => {
                 lock(&session.terminal).finish();
-                eprintln!("{}", style.dim("(answer stopped)"));
+                say(&style.dim("(answer stopped)"));
                 continue;
             }
         };

@@ -11,7 +11,7 @@ mod chat;
 mod report;
 mod terminal;
 
-use std::io::{IsTerminal as _, Read as _};
+use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -26,7 +26,7 @@ use respan_runtime::{
 };
 
 use crate::ColorChoice;
-use terminal::{Shared, Style, Terminal, lock};
+use terminal::{Shared, Style, Terminal, lock, say};
 
 /// The options `run` and `chat` share.
 #[derive(clap::Args, Debug)]
@@ -66,7 +66,7 @@ pub(crate) fn main(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            say(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
@@ -151,13 +151,13 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
         ColorChoice::Auto => stderr_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
     let style = Style::new(color);
-    let say_error = |message: &str| eprintln!("{} {message}", style.error("error:"));
+    let say_error = |message: &str| say(&format!("{} {message}", style.error("error:")));
 
     // The file, checked as `respan check` checks it.
     let path = crate::check::display(&args.file);
     let checked = respan_codegen::check_file(&args.file, &path);
     if !checked.diagnostics.is_empty() {
-        eprint!("{}", checked.render(color));
+        let _ = write!(std::io::stderr().lock(), "{}", checked.render(color));
     }
     let Some(spec) = checked.valid_spec() else {
         say_error(&format!(
@@ -218,7 +218,7 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
     };
     let offline = gateway.is_offline();
     if let Some(notice) = notice {
-        eprintln!("{}", style.dim(&notice));
+        say(&style.dim(&notice));
     }
     let mut runner = Runner::new();
     if let Some(max_turns) = args.max_turns {
@@ -239,7 +239,7 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
         outcome = session.stream(&agents, Input::Text(input)) => outcome,
         _ = tokio::signal::ctrl_c() => {
             lock(&session.terminal).finish();
-            eprintln!("{}", style.dim("interrupted"));
+            say(&style.dim("interrupted"));
             return ExitCode::from(130);
         }
     };
@@ -248,7 +248,7 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
             if json {
                 let value =
                     report::result_json(&spec.workflow.name.value, offline, &result, &agents);
-                println!("{value:#}");
+                let _ = writeln!(std::io::stdout().lock(), "{value:#}");
             }
             ExitCode::SUCCESS
         }
@@ -271,9 +271,7 @@ fn directory_of(file: &Path) -> PathBuf {
 fn read_stdin() -> Result<String, String> {
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprintln!(
-            "Type the message, then Ctrl-D (or give it as an argument: respan run FILE \"...\")."
-        );
+        say("Type the message, then Ctrl-D (or give it as an argument: respan run FILE \"...\").");
     }
     let mut bytes = Vec::new();
     stdin

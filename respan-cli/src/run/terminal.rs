@@ -12,6 +12,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use respan_cli::command::CommandFailure;
 use respan_runtime::{RunEvent, RunItem, Usage, UsageByAgent};
 
+/// A line on stderr; a closed stderr is not worth a panic.
+pub(crate) fn say(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 /// Colors for stderr, or none.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Style {
