@@ -25,7 +25,8 @@ async fn run() -> Result<(), respan::Error> {
         println!("{notice}");
     }
 
-    // `Vars` has one field per template variable of the instructions.
+    // `Vars` has one field per template variable of the instructions; the file's
+    // `[vars]` gives `product` a default, so `Vars::default()` works too.
     let workflow = Workflow::new(Vars {
         product: "Respan".into(),
     });

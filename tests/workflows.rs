@@ -6,6 +6,42 @@ respan::workflow!("workflows/switch_models.toml");
 respan::workflow!("workflows/support.toml");
 respan::workflow!("workflows/prompts.toml");
 respan::workflow!("workflows/respan_params.toml");
+respan::workflow!("tests/fixtures/greeter.toml");
+
+/// `[vars]` defaults: `Default` when every variable has one, `Vars::new` with
+/// the others when some do.
+#[test]
+// `..Default::default()` with every field set: what users write so that
+// their code keeps compiling when the file adds a variable with a default.
+#[allow(clippy::needless_update)]
+fn template_variable_defaults() {
+    assert_eq!(support::Vars::default().product, "Respan");
+    let acme = support::Vars {
+        product: "Acme".into(),
+        ..Default::default()
+    };
+    let workflow = support::Workflow::new(acme);
+    let technical = workflow.agents().get(&support::Agent::Technical).unwrap();
+    assert_eq!(
+        technical.instructions_text(),
+        Some("Handle technical support questions for Acme.")
+    );
+
+    let vars = greeter::Vars::new("Ada");
+    assert_eq!(
+        (vars.tone.as_str(), vars.product.as_str()),
+        ("friendly", "Respan")
+    );
+    let workflow = greeter::Workflow::new(greeter::Vars {
+        tone: "formal".into(),
+        ..greeter::Vars::new("Ada")
+    });
+    let agent = workflow.agents().get(&greeter::Agent::Greeter).unwrap();
+    assert_eq!(
+        agent.instructions_text(),
+        Some("Greet Ada in a formal tone on behalf of Respan.")
+    );
+}
 
 #[test]
 fn generated_types() {

@@ -80,7 +80,7 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
 }
 
 /// The path as the user would type it: relative to the current directory when possible.
-fn display(path: &Path) -> String {
+pub(crate) fn display(path: &Path) -> String {
     let relative = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))

@@ -1,7 +1,9 @@
-//! `respan`: check workflow files, draw their handoff graphs (and, from #5, run them).
+//! `respan`: run workflow files (streaming the answer), check them, draw their
+//! handoff graphs.
 
 mod check;
 mod graph;
+mod run;
 
 use std::process::ExitCode;
 
@@ -17,6 +19,31 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run a workflow: stream its answer to a message (from INPUT or stdin).
+    ///
+    /// Without RESPAN_API_KEY (or with --offline) it runs against respan's
+    /// offline gateway, on this machine. Exits with 0 when the run ends with an
+    /// answer, 1 when the file has errors or the run fails, 2 for a usage
+    /// mistake (an unknown agent, a variable without a value).
+    Run {
+        #[command(flatten)]
+        run: run::RunArgs,
+        /// Print the result as one JSON object on stdout (final output,
+        /// structured output, last agent, items, usage) instead of streaming the text.
+        #[arg(long, conflicts_with = "interactive")]
+        json: bool,
+        /// Chat: after each answer, read the next message (history kept); Ctrl-D ends.
+        #[arg(short, long)]
+        interactive: bool,
+    },
+    /// Chat with a workflow (`respan run -i`); Ctrl-D ends.
+    ///
+    /// Each message is sent with the whole conversation, to the agent that
+    /// answered last. Ctrl-C stops an answer.
+    Chat {
+        #[command(flatten)]
+        run: run::RunArgs,
+    },
     /// Check workflow files: the same diagnostics as the compiler.
     ///
     /// Exits with 1 if any file has an error, 0 otherwise (warnings included).
@@ -49,6 +76,7 @@ enum CheckFormat {
     Json,
 }
 
+/// When to color output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum ColorChoice {
     Auto,
@@ -73,5 +101,11 @@ fn main() -> ExitCode {
             color,
         } => check::run(&paths, format, color),
         Command::Graph { file, format } => graph::run(&file, format),
+        Command::Run {
+            run,
+            json,
+            interactive,
+        } => run::main(run, json, interactive),
+        Command::Chat { run } => run::main(run, false, true),
     }
 }

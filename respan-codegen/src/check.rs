@@ -58,6 +58,7 @@ pub fn check_spec(spec: &Spec) -> Vec<Diagnostic> {
     if !out.iter().any(|d| d.severity == Severity::Error) {
         unreachable_agents(spec, &mut out);
         unused_tools(spec, &mut out);
+        unused_vars(spec, &mut out);
     }
     out
 }
@@ -705,5 +706,34 @@ fn unused_tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 )),
             );
         }
+    }
+}
+
+/// A `[vars]` default no agent's instructions read (a typo, or a leftover).
+fn unused_vars(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    let used = crate::spec::template_variables(&spec.agents);
+    for var in &spec.vars {
+        let name = var.name.value.as_str();
+        if used.iter().any(|(used, _)| used == name) {
+            continue;
+        }
+        let mut d = Diagnostic::warning(
+            format!("template variable `{name}` is never used"),
+            var.name.span,
+            format!("no agent's `instructions` use `{{{{ {name} }}}}`"),
+        );
+        let unset = used
+            .iter()
+            .map(|(used, _)| used.as_str())
+            .filter(|used| spec.var(used).is_none());
+        d = match did_you_mean(name, unset) {
+            Some(known) => d.with_help(format!(
+                "did you mean `{known}`? Its instructions use `{{{{ {known} }}}}`"
+            )),
+            None => d.with_help(format!(
+                "use it in an agent's `instructions` as `{{{{ {name} }}}}`, or remove it"
+            )),
+        };
+        out.push(d);
     }
 }

@@ -62,6 +62,8 @@ pub struct Spec {
     pub agents: Vec<AgentSpec>,
     /// Tools in the order the file declares them.
     pub tools: Vec<ToolSpec>,
+    /// `[vars]`: defaults of template variables, in the order the file declares them.
+    pub vars: Vec<VarSpec>,
 }
 
 impl Spec {
@@ -79,6 +81,25 @@ impl Spec {
     pub fn entry_agent(&self) -> Option<&AgentSpec> {
         self.agent(&self.workflow.entry.value)
     }
+
+    /// The `[vars]` entry of this template variable (its default), if any.
+    pub fn var(&self, name: &str) -> Option<&VarSpec> {
+        self.vars.iter().find(|var| var.name.value == name)
+    }
+}
+
+/// One entry of `[vars]`: a template variable's default value.
+///
+/// ```toml
+/// [vars]
+/// product = "Respan"
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct VarSpec {
+    /// The variable's name (span: the key).
+    pub name: Spanned<String>,
+    /// Its default (span: the string value).
+    pub default: Spanned<String>,
 }
 
 /// The `[workflow]` table.
@@ -253,6 +274,30 @@ pub struct ToolSpec {
     pub command: Option<Spanned<Vec<String>>>,
     /// Span of the `[tools.<name>]` table header.
     pub span: Span,
+}
+
+/// The template variables `agents`' instructions use, in first-use order, each
+/// with the ids of the agents using it (the fields of the generated `Vars`).
+pub fn template_variables<'a>(
+    agents: impl IntoIterator<Item = &'a AgentSpec>,
+) -> Vec<(String, Vec<String>)> {
+    let mut vars: Vec<(String, Vec<String>)> = Vec::new();
+    for agent in agents {
+        let Some(template) = &agent.instructions else {
+            continue;
+        };
+        for var in &template.variables {
+            match vars.iter_mut().find(|(name, _)| *name == var.value) {
+                Some((_, users)) => {
+                    if !users.contains(&agent.id.value) {
+                        users.push(agent.id.value.clone());
+                    }
+                }
+                None => vars.push((var.value.clone(), vec![agent.id.value.clone()])),
+            }
+        }
+    }
+    vars
 }
 
 /// The handoff tool name the runtime offers for an agent display name, as the

@@ -69,6 +69,19 @@ const BUILTIN_TESTS: &[&str] = &[
 ];
 const BUILTIN_FUNCTIONS: &[&str] = &["range", "throw"];
 
+/// Whether instructions must go through the template engine (anything tera
+/// would interpret); plain text is sent exactly as written. Generated code and
+/// the CLI decide alike, so both send the same system message.
+///
+/// ```
+/// use respan_codegen::template::needs_rendering;
+/// assert!(needs_rendering("Help with {{ product }}."));
+/// assert!(!needs_rendering("Route the question."));
+/// ```
+pub fn needs_rendering(source: &str) -> bool {
+    source.contains("{{") || source.contains("{%") || source.contains("{#")
+}
+
 /// The variables a template reads from its context, in first-use order, each with
 /// the span (relative to `source`) of its first use. Loop variables and `{% set %}`
 /// variables are not inputs and are left out.

@@ -38,6 +38,7 @@ fn spec(entry: &str, agents: Vec<AgentSpec>) -> Spec {
         },
         agents,
         tools: Vec::new(),
+        vars: Vec::new(),
     }
 }
 

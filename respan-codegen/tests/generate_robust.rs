@@ -60,6 +60,7 @@ proptest! {
         names in proptest::collection::vec("\\PC{0,20}", 5),
         vars in proptest::collection::vec("[a-z_]{1,6}|self|type|\\PC{0,4}", 0..4),
         tool in "\\PC{0,12}|[a-z:_]{1,12}",
+        defaults in proptest::collection::vec(proptest::option::of("\\PC{0,8}"), 4),
     ) {
         let agents = ids
             .iter()
@@ -85,6 +86,14 @@ proptest! {
                 command: None,
                 span: Span::new(usize::MAX, usize::MAX),
             }],
+            // Some variables with a default (any text), some without.
+            vars: vars
+                .iter()
+                .zip(&defaults)
+                .filter_map(|(name, default)| {
+                    Some(VarSpec { name: s(name.clone()), default: s(default.clone()?) })
+                })
+                .collect(),
         };
         let mut options = Options::new(workflow.clone());
         options.source = Some(names[0].clone());

@@ -34,3 +34,31 @@ fn generated_tools_and_outputs() {
     syn::parse_file(code.split_once('\n').unwrap().1).unwrap();
     insta::assert_snapshot!(code);
 }
+
+/// `[vars]`: a variable with a default gets it; `Vars::new` takes the others.
+#[test]
+fn generated_vars_with_some_defaults() {
+    let checked = respan_codegen::check_source(
+        "workflows/greeter.toml",
+        r#"
+[workflow]
+entry = "greeter"
+
+[vars]
+product = "Respan"
+tone = "friendly"
+
+[agents.greeter]
+instructions = "Greet {{ customer }} in a {{ tone }} tone on behalf of {{ product }}."
+"#,
+    );
+    assert!(!checked.has_errors(), "{}", checked.render(false));
+    let code = generate::file(
+        checked.spec.as_ref().unwrap(),
+        &Options::new("workflows/greeter.toml"),
+    )
+    .unwrap();
+    let vars = &code[code.find("    /// Template variables").unwrap()
+        ..code.find("    /// The `greeter` workflow").unwrap()];
+    insta::assert_snapshot!(vars);
+}

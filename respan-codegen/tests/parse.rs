@@ -282,3 +282,48 @@ fn colored_output_has_ansi_codes_and_plain_has_none() {
     assert!(checked.render(true).contains('\u{1b}'));
     assert!(!checked.render(false).contains('\u{1b}'));
 }
+
+#[test]
+fn vars_are_read_with_their_spans() {
+    let checked = check_source(
+        "w.toml",
+        "[workflow]\nentry = \"a\"\n\n[vars]\nproduct = \"Respan\"\n\"odd name\" = \"x\"\nbad = true\n\n[agents.a]\ninstructions = \"For {{ product }}.\"\n",
+    );
+    let spec = checked.spec.as_ref().unwrap();
+    // Any name may be declared; a value that is not a string is an error.
+    assert_eq!(spec.vars.len(), 2);
+    let product = spec.var("product").unwrap();
+    assert_eq!(product.default.value, "Respan");
+    assert_eq!(text(&checked, product.name.span), "product");
+    assert_eq!(text(&checked, product.default.span), "\"Respan\"");
+    let messages: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["template variable `bad` must be a string, found a boolean"]
+    );
+    let help = checked.diagnostics[0].help.as_deref();
+    assert_eq!(help, Some("quote it: `bad = \"true\"`"));
+}
+
+#[test]
+fn unused_vars_are_warnings_once_the_file_is_valid() {
+    let checked = check_source(
+        "w.toml",
+        "[workflow]\nentry = \"a\"\n\n[vars]\nproduct = \"Respan\"\nextra = \"x\"\n\n[agents.a]\ninstructions = \"For {{ product }}.\"\n",
+    );
+    assert!(!checked.has_errors());
+    let warnings: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(warnings, ["template variable `extra` is never used"]);
+    assert_eq!(
+        checked.diagnostics[0].help.as_deref(),
+        Some("use it in an agent's `instructions` as `{{ extra }}`, or remove it")
+    );
+}

@@ -68,6 +68,7 @@ pub(crate) fn support() -> Spec {
             technical,
         ],
         tools: Vec::new(),
+        vars: Vec::new(),
     }
 }
 

@@ -8,12 +8,6 @@ use serde_json::{Map, Value};
 use super::names::str_lit;
 use crate::spec::{ModelSettingsSpec, PlacementSpec, PromptSpec, RespanSpec, ToolChoiceSpec};
 
-/// Whether instructions must go through the template engine (anything tera would
-/// interpret); plain text is sent as it is.
-pub(crate) fn needs_rendering(source: &str) -> bool {
-    source.contains("{{") || source.contains("{%") || source.contains("{#")
-}
-
 fn some(value: TokenStream) -> TokenStream {
     quote! { ::core::option::Option::Some(#value) }
 }

@@ -11,13 +11,13 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::Diagnostic;
 use crate::spec::{
     AgentSpec, ModelSettingsSpec, OutputSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned,
-    Spec, Template, ToolChoiceSpec, ToolSpec, ToolUseBehaviorSpec, WorkflowSpec,
+    Spec, Template, ToolChoiceSpec, ToolSpec, ToolUseBehaviorSpec, VarSpec, WorkflowSpec,
 };
 use crate::suggest::did_you_mean;
 use strings::StringMap;
 use value::{Item, Reader, span_of};
 
-const TOP_KEYS: &[&str] = &["workflow", "defaults", "agents", "tools"];
+const TOP_KEYS: &[&str] = &["workflow", "defaults", "agents", "tools", "vars"];
 const WORKFLOW_KEYS: &[&str] = &["name", "entry", "description", "max_turns"];
 const AGENT_KEYS: &[&str] = &[
     "name",
@@ -339,12 +339,65 @@ impl Builder<'_, '_> {
                 }
             }
         }
+        let vars = match root.get("vars") {
+            Some(item) => match self.reader.table("vars", item) {
+                Some(table) => self.vars(table),
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
         Spec {
             path: display_path.to_owned(),
             workflow,
             agents,
             tools,
+            vars,
         }
+    }
+
+    /// `[vars]`: each key a template variable, each value its default (a string).
+    /// Any name may be declared; the checker warns about one no template uses.
+    fn vars(&mut self, table: &DeTable<'_>) -> Vec<VarSpec> {
+        let mut vars = Vec::new();
+        for (key, value) in table.iter() {
+            let name = Spanned::new(key.get_ref().to_string(), span_of(key));
+            match value.get_ref() {
+                DeValue::String(text) => vars.push(VarSpec {
+                    name,
+                    default: Spanned::new(text.to_string(), span_of(value)),
+                }),
+                other => {
+                    let written = self
+                        .source
+                        .get(span_of(value).start..span_of(value).end)
+                        .unwrap_or_default();
+                    let help = match other {
+                        DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_)
+                            if !written.contains(['"', '\\', '\n']) =>
+                        {
+                            format!("quote it: `{} = \"{written}\"`", name.value)
+                        }
+                        _ => format!("write its default as text: `{} = \"...\"`", name.value),
+                    };
+                    self.reader.push(
+                        Diagnostic::error(
+                            format!(
+                                "template variable `{}` must be a string, found {}",
+                                name.value,
+                                value::describe(other)
+                            ),
+                            span_of(value),
+                            "expected a string",
+                        )
+                        .with_help(help)
+                        .with_note(
+                            "template variables are text: instructions render them as they are",
+                        ),
+                    );
+                }
+            }
+        }
+        vars
     }
 
     /// Reports keys of `table` not in `known`, with a suggestion. `elsewhere` may
