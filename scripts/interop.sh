@@ -18,11 +18,11 @@
 #    offline gateway directly (the offline gateway echoes the Respan params
 #    and prompt it received), except what respan-gateway is known to drop
 #    (the X-Data-Respan-Params header);
-# 4. tests/interop.rs (`#[ignore]`d, run here with --ignored): what reaches
+# 4. `respan run` (streamed) of workflows/support.toml and respan_params.toml
+#    through respan-gateway: stdout and stderr as they are directly;
+# 5. tests/interop.rs (`#[ignore]`d, run here with --ignored): what reaches
 #    the upstream, typed errors for upstream 429/5xx/400, an unreachable
 #    upstream (502), a bad body (400), a wrong key (401), and streamed runs.
-#    (No `respan run` in the CLI yet: the streamed runs are the streaming
-#    example and two tests.)
 #
 # Every wait is bounded and every process started here is stopped on exit.
 # Nothing listens or connects beyond 127.0.0.1 (pip aside).
@@ -113,9 +113,10 @@ else
 fi
 
 # --- 2. builds, then the three servers -----------------------------------------
-say "building the examples and tests/interop.rs"
+say "building the examples, tests/interop.rs and the respan CLI"
 timeout 1800 cargo build -q --example offline_gateway "${EXAMPLES[@]/#/--example=}" --test interop ||
     fail "cargo build failed"
+timeout 1800 cargo build -q -p respan-cli || fail "cargo build -p respan-cli failed"
 
 # The fault upstream (stdlib Python), on a port of its choosing.
 "$PY" scripts/interop_upstream.py "$WORK/upstream.port" 2>"$WORK/upstream.log" &
@@ -229,7 +230,35 @@ for example in "${EXAMPLES[@]}"; do
     say "ok: $example through respan-gateway prints what it prints directly$([[ $example == prompts ]] && echo ', minus the X-Data-Respan-Params prompt (header dropped)')"
 done
 
-# --- 4. tests/interop.rs: what reaches the upstream, typed errors, streaming -------
+# --- 4. `respan run` (the CLI streams the answer), directly and through respan-gateway
+# Each run's stdout (the streamed text) and stderr (handoffs, usage) must be the same.
+run_cli() { # run_cli NAME BASE_URL KEY OUT FILE INPUT
+    RESPAN_BASE_URL=$2 RESPAN_API_KEY=$3 timeout 120 \
+        cargo run -q -p respan-cli -- run --color never "$5" "$6" >"$4" 2>"$4.err" ||
+        fail "respan run $5 against $2 failed: $(cat "$4.err" "$4")"
+}
+CLI_RUNS=(
+    "support|workflows/support.toml|I'm having trouble connecting to the API."
+    "params|workflows/respan_params.toml|Hello! Which customer am I?"
+)
+for spec in "${CLI_RUNS[@]}"; do
+    IFS='|' read -r name file input <<<"$spec"
+    run_cli "$name" "$OFFLINE_URL" direct "$WORK/run-$name.direct" "$file" "$input"
+    run_cli "$name" "$GW_URL" "$CLIENT_KEY" "$WORK/run-$name.via" "$file" "$input"
+    for stream in "" .err; do
+        diff -u "$WORK/run-$name.direct$stream" "$WORK/run-$name.via$stream" >"$WORK/run-$name.diff" ||
+            fail "respan run $file: through respan-gateway the output differs:"$'\n'"$(cat "$WORK/run-$name.diff")"
+    done
+done
+grep -qF "[respan offline gateway · model gpt-4o · agent Technical Agent]" "$WORK/run-support.via" ||
+    fail "respan run workflows/support.toml did not print the technical agent's answer: $(cat "$WORK/run-support.via")"
+grep -qxF "→ Technical Agent" "$WORK/run-support.via.err" ||
+    fail "respan run workflows/support.toml did not report the handoff: $(cat "$WORK/run-support.via.err")"
+grep -qF 'Received Respan params in respan_params: customer_identifier="user_123", metadata={"env":"production"}.' "$WORK/run-params.via" ||
+    fail "respan run workflows/respan_params.toml: the params did not reach the offline gateway: $(cat "$WORK/run-params.via")"
+say "ok: respan run (streamed) of support.toml and respan_params.toml through respan-gateway prints what it prints directly"
+
+# --- 5. tests/interop.rs: what reaches the upstream, typed errors, streaming -------
 say "running tests/interop.rs (ignored tests) through respan-gateway"
 if ! RESPAN_INTEROP_URL=$GW_URL RESPAN_INTEROP_KEY=$CLIENT_KEY RESPAN_INTEROP_UPSTREAM=$UPSTREAM_URL \
     timeout 300 cargo test -q --test interop -- --ignored >"$WORK/tests.out" 2>&1; then
