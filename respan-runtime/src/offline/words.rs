@@ -70,10 +70,16 @@ pub(crate) fn tool_keywords(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The same word, or one a prefix of the other ("invoice", "invoices").
+/// The same word, or two forms of one: one a prefix of the other ("invoice",
+/// "invoices"), or a shared stem of 4 letters or more that leaves at most three
+/// letters of the shorter word ("billed", "billing").
 pub(crate) fn similar(a: &str, b: &str) -> bool {
-    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    short == long || (short.len() >= 4 && long.starts_with(short))
+    if a == b {
+        return true;
+    }
+    let shared = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let shorter = a.chars().count().min(b.chars().count());
+    shared >= 4 && shared + 3 >= shorter
 }
 
 /// How many of the words `said` are similar to one of the words `known`.
@@ -131,6 +137,10 @@ mod tests {
         assert!(similar("api", "api"));
         assert!(!similar("api", "apis"), "too short to be a prefix");
         assert!(!similar("bill", "invoice"));
+        assert!(similar("billed", "billing"), "two forms of one stem");
+        assert!(similar("connect", "connecting"));
+        assert!(!similar("process", "protest"));
+        assert!(!similar("payment", "paying"), "a 3-letter stem is too short");
     }
 
     #[test]
