@@ -158,6 +158,71 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The same error with `secret` replaced by `[redacted]` in every text that
+    /// came from the gateway. Secrets shorter than 8 characters are placeholders
+    /// (the offline gateway's `offline`), not keys, and are left alone.
+    pub(crate) fn redact(self, secret: &str) -> Self {
+        if secret.len() < 8 {
+            return self;
+        }
+        let clean = |text: String| {
+            if text.contains(secret) {
+                text.replace(secret, "[redacted]")
+            } else {
+                text
+            }
+        };
+        match self {
+            Error::Http {
+                status,
+                message,
+                log_id,
+                attempts,
+            } => Error::Http {
+                status,
+                message: clean(message),
+                log_id: log_id.map(clean),
+                attempts,
+            },
+            Error::RateLimited {
+                message,
+                retry_after,
+                log_id,
+                attempts,
+            } => Error::RateLimited {
+                message: clean(message),
+                retry_after,
+                log_id: log_id.map(clean),
+                attempts,
+            },
+            Error::Connection {
+                url,
+                message,
+                attempts,
+            } => Error::Connection {
+                url: clean(url),
+                message: clean(message),
+                attempts,
+            },
+            Error::MalformedResponse(message) => Error::MalformedResponse(clean(message)),
+            Error::StreamTruncated { events, cause } => Error::StreamTruncated {
+                events,
+                cause: cause.map(clean),
+            },
+            Error::ModelBehavior(message) => Error::ModelBehavior(clean(message)),
+            Error::InvalidOutput { agent, source } => Error::InvalidOutput {
+                agent,
+                source: crate::structured::StructuredError {
+                    raw: clean(source.raw),
+                    reason: clean(source.reason),
+                },
+            },
+            other => other,
+        }
+    }
+}
+
 fn log_id_note(log_id: &Option<String>) -> String {
     match log_id {
         Some(id) => format!(" [X-Respan-Log-Id: {id}]"),
@@ -303,6 +368,27 @@ mod tests {
         );
         assert_eq!(body_retry_after(br#"{"retry_after": -1}"#), None);
         assert_eq!(body_retry_after(b"nope"), None);
+    }
+
+    #[test]
+    fn redaction_cuts_the_key_out_of_gateway_texts() {
+        let key = "sk-0123456789";
+        let error = Error::Http {
+            status: 401,
+            message: format!("bad key {key}"),
+            log_id: Some(key.to_string()),
+            attempts: 1,
+        }
+        .redact(key);
+        let text = error.to_string();
+        assert!(!text.contains(key), "{text}");
+        assert!(text.contains("bad key [redacted]"), "{text}");
+        let short = Error::MalformedResponse("offline".into()).redact("offline");
+        assert_eq!(
+            short.to_string().matches("offline").count(),
+            1,
+            "placeholders stay"
+        );
     }
 
     #[test]

@@ -203,7 +203,7 @@ impl Gateway {
             .chat()
             .create_byot(body)
             .await
-            .map_err(|e| from_openai(e, self.inner.timeout))
+            .map_err(|e| self.redact(from_openai(e, self.inner.timeout)))
     }
 
     pub(crate) async fn complete(
@@ -219,7 +219,13 @@ impl Gateway {
         };
         chat.create_byot(body)
             .await
-            .map_err(|e| from_openai(e, self.inner.timeout))
+            .map_err(|e| self.redact(from_openai(e, self.inner.timeout)))
+    }
+
+    /// `error` with the API key cut out of whatever the gateway sent back in it
+    /// (some servers echo the request, `Authorization` included, in their errors).
+    pub(crate) fn redact(&self, error: Error) -> Error {
+        error.redact(self.inner.client.config().api_key().expose_secret())
     }
 
     /// Sends a streamed request (`"stream": true` in `body`) through the same

@@ -230,9 +230,10 @@ async fn drive<K: AgentKey, C: Sync>(
             &parts.headers
         };
         let response = match &events {
-            None => complete(gateway, &body, headers).await?,
-            Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await?,
-        };
+            None => complete(gateway, &body, headers).await,
+            Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await,
+        }
+        .map_err(|error| gateway.redact(error))?;
         usage.add(&response.usage);
         usage_by_agent.add(agent.key(), &response.usage);
         let (content, calls) = match &response.message {
