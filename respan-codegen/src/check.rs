@@ -53,8 +53,10 @@ pub fn check_spec(spec: &Spec) -> Vec<Diagnostic> {
         tool_use_behavior(agent, &mut out);
         settings(agent, &mut out);
         prompt_and_output(agent, &mut out);
+        agent_values(agent, &mut out);
     }
     tools(spec, &mut out);
+    vars(spec, &mut out);
     if !out.iter().any(|d| d.severity == Severity::Error) {
         unreachable_agents(spec, &mut out);
         unused_tools(spec, &mut out);
@@ -86,8 +88,16 @@ fn workflow(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
     if spec.agents.is_empty() {
         out.push(
-            Diagnostic::error(NO_AGENTS, workflow.span, "no `[agents.<id>]` table")
-                .with_help("declare the entry agent, e.g. `[agents.assistant]`"),
+            Diagnostic::error(NO_AGENTS, workflow.span, "no `[agents.<id>]` table").with_help(
+                format!(
+                    "declare the entry agent: `[agents.{}]` with `instructions = \"...\"`",
+                    if is_identifier(&workflow.entry.value) {
+                        workflow.entry.value.as_str()
+                    } else {
+                        "assistant"
+                    }
+                ),
+            ),
         );
     }
     let entry = &workflow.entry;
@@ -127,7 +137,21 @@ fn workflow(spec: &Spec, out: &mut Vec<Diagnostic>) {
 
 fn unknown_agent(spec: &Spec, what: &str, id: &Spanned<String>, label: &str) -> Diagnostic {
     let mut d = Diagnostic::error(format!("{what} `{}`", id.value), id.span, label);
-    if let Some(named) = spec.agents.iter().find(|a| a.name.value == id.value) {
+    if spec.tool(&id.value).is_some() {
+        // A tool where an agent belongs.
+        let fix = if what.contains("handoff") {
+            format!("`{}` is a tool, not an agent: list it in `tools`", id.value)
+        } else {
+            format!(
+                "`{}` is a tool, not an agent: `entry` names the agent that starts the run",
+                id.value
+            )
+        };
+        d = d.with_help(fix);
+        if !spec.agents.is_empty() {
+            d = d.with_note(format!("the agents are {}", agent_ids(spec)));
+        }
+    } else if let Some(named) = spec.agents.iter().find(|a| a.name.value == id.value) {
         // A display name where an id belongs: the ids are the table keys.
         d = d.with_help(format!(
             "use the agent's id `{}`: `{}` is its display name",
@@ -138,10 +162,23 @@ fn unknown_agent(spec: &Spec, what: &str, id: &Spanned<String>, label: &str) -> 
     {
         d = d.with_help(format!("did you mean `{suggestion}`?"));
     } else {
-        let ids: Vec<&str> = spec.agents.iter().map(|a| a.id.value.as_str()).collect();
-        d = d.with_note(format!("the agents are {}", crate::parse::list(&ids)));
+        d = d.with_note(format!("the agents are {}", agent_ids(spec)));
     }
     d
+}
+
+/// Whether `name` is a snake_case Rust identifier an id may be.
+pub(crate) fn is_identifier(name: &str) -> bool {
+    identifier_problem(name).is_none()
+}
+
+/// "`triage`, `billing`": the agent ids, for notes.
+fn agent_ids(spec: &Spec) -> String {
+    spec.agents
+        .iter()
+        .map(|a| format!("`{}`", a.id.value))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Why `name` cannot be a snake_case Rust identifier, if it cannot.
@@ -325,6 +362,21 @@ fn handoffs(spec: &Spec, agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
                 ),
             ).with_help("use a shorter display `name`"));
         }
+        if let Some(tool) = agent.tools.iter().find(|t| t.value == tool_name) {
+            out.push(
+                Diagnostic::error(
+                    format!(
+                        "tool `{tool_name}` of agent `{}` has the name of its handoff to `{id}`",
+                        agent.id.value
+                    ),
+                    tool.span,
+                    "this tool's name",
+                )
+                .with_related(target.span, format!("the handoff to `{id}` is offered as `{tool_name}`"))
+                .with_help("rename the tool: the model could not tell the two apart")
+                .with_note("the handoff tool is `transfer_to_` + the display name with every character outside [A-Za-z0-9_] turned into `_`, lower-cased"),
+            );
+        }
         if let Some((first, first_agent)) = tool_names.get(&tool_name) {
             out.push(
                 Diagnostic::error(
@@ -366,7 +418,11 @@ fn agent_tools(spec: &Spec, agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
                 tool.span,
                 "no `[tools.<name>]` table declares it",
             );
-            if let Some(suggestion) =
+            if spec.agent(name).is_some() {
+                d = d.with_help(format!(
+                    "`{name}` is an agent, not a tool: list it in `handoffs`"
+                ));
+            } else if let Some(suggestion) =
                 did_you_mean(name, spec.tools.iter().map(|t| t.name.value.as_str()))
             {
                 d = d.with_help(format!("did you mean `{suggestion}`?"));
@@ -557,6 +613,149 @@ fn prompt_and_output(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Values that type-check but cannot work: empty names, schemas that are not
+/// object schemas, header values HTTP cannot carry, Rust paths that do not parse.
+fn agent_values(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
+    if agent.name.value.trim().is_empty() {
+        out.push(
+            Diagnostic::error(
+                format!("empty `name` for agent `{}`", agent.id.value),
+                agent.name.span,
+                "the display name cannot be empty",
+            )
+            .with_help(format!(
+                "write a display name, or remove `name` to use `{}`",
+                crate::spec::default_display_name(&agent.id.value)
+            ))
+            .with_note(
+                "the display name is shown in traces and names the handoff tool to this agent",
+            ),
+        );
+    }
+    if let Some(model) = &agent.model
+        && model.value.trim().is_empty()
+    {
+        out.push(
+            Diagnostic::error("empty `model`", model.span, "no model named")
+                .with_help("name a model the gateway serves, e.g. `model = \"gpt-4o\"`, or remove `model` to use the run's default model"),
+        );
+    }
+    if let Some(respan) = &agent.respan {
+        for model in &respan.fallback_models {
+            if model.value.trim().is_empty() {
+                out.push(
+                    Diagnostic::error(
+                        "empty model name in `fallback_models`",
+                        model.span,
+                        "no model named",
+                    )
+                    .with_help("name a model the gateway serves, e.g. `\"gpt-4o-mini\"`, or remove this entry"),
+                );
+            }
+        }
+    }
+    for (name, value) in &agent.model_settings.extra_headers {
+        if value
+            .value
+            .bytes()
+            .any(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+        {
+            out.push(
+                Diagnostic::error(
+                    format!("invalid value for HTTP header `{}`", name.value),
+                    value.span,
+                    "contains a control character (a newline?)",
+                )
+                .with_help("header values are one line of text: remove the line breaks and control characters"),
+            );
+        }
+    }
+    if let Some(Spanned {
+        value: ToolUseBehaviorSpec::StopAtTools(names),
+        span,
+    }) = &agent.tool_use_behavior
+        && names.is_empty()
+    {
+        out.push(
+            Diagnostic::error("empty `stop_at_tools`", *span, "names no tool")
+                .with_help("name the tools whose output ends the run, or use `tool_use_behavior = \"run_llm_again\"` (the default)"),
+        );
+    }
+    if let Some(output) = &agent.output {
+        if let Some(schema) = &output.schema
+            && let Some(problem) = object_schema_problem(&schema.value)
+        {
+            out.push(
+                Diagnostic::error(
+                    format!("`output.schema` of agent `{}` must be an object schema", agent.id.value),
+                    schema.span,
+                    problem,
+                )
+                .with_help("structured output is a JSON object: `schema = { type = \"object\", properties = { answer = { type = \"string\" } } }`"),
+            );
+        }
+        if let Some(rust) = &output.rust {
+            rust_path(rust, "a type, e.g. `crate::Ticket`", out);
+        }
+    }
+}
+
+/// Why a JSON Schema is not an object schema (`type = "object"`, `properties` a
+/// table), if it is not.
+fn object_schema_problem(schema: &serde_json::Value) -> Option<String> {
+    match schema.get("type") {
+        None => return Some("no `type`: expected `type = \"object\"`".to_owned()),
+        Some(kind) if kind != "object" => return Some(format!("`type` is {kind}")),
+        Some(_) => {}
+    }
+    match schema.get("properties") {
+        Some(properties) if !properties.is_object() => {
+            Some("`properties` must be a table of property schemas".to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// `rust = "..."` must be a Rust path (`crate::tools::lookup`).
+fn rust_path(rust: &Spanned<String>, what: &str, out: &mut Vec<Diagnostic>) {
+    if syn::parse_str::<syn::Path>(&rust.value).is_ok() {
+        return;
+    }
+    let headline = if rust.value.trim().is_empty() {
+        "empty `rust` path".to_owned()
+    } else {
+        format!("invalid Rust path `{}`", rust.value)
+    };
+    out.push(
+        Diagnostic::error(headline, rust.span, format!("expected the path of {what}"))
+            .with_help("write a Rust path such as `crate::module::name`, or remove `rust`"),
+    );
+}
+
+/// `[vars]` names must be names a template can use: `{{ name }}`.
+fn vars(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    for var in &spec.vars {
+        let name = var.name.value.as_str();
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            let mut d = Diagnostic::error(
+                format!("invalid template variable name `{name}`"),
+                var.name.span,
+                "no template can use this name",
+            )
+            .with_note("template variables are identifiers: letters, digits and `_`, not starting with a digit");
+            if let Some(fixed) = fixed_identifier(name) {
+                d = d.with_help(format!("rename it, e.g. `{fixed}`"));
+            }
+            out.push(d);
+        }
+    }
+}
+
 /// `tool_use_behavior = { stop_at_tools = [..] }` names the agent's own tools.
 fn tool_use_behavior(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
     let Some(behavior) = &agent.tool_use_behavior else {
@@ -634,8 +833,7 @@ fn tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
             ));
         }
         if let Some(parameters) = &tool.parameters
-            && let Some(kind) = parameters.value.get("type")
-            && *kind != "object"
+            && let Some(problem) = object_schema_problem(&parameters.value)
         {
             out.push(
                 Diagnostic::error(
@@ -644,9 +842,28 @@ fn tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
                         tool.name.value
                     ),
                     parameters.span,
-                    format!("`type` is {kind}"),
+                    problem,
                 )
                 .with_help("function tools take `type = \"object\"` with `properties`"),
+            );
+        }
+        if let Some(description) = &tool.description
+            && description.value.trim().is_empty()
+        {
+            out.push(
+                Diagnostic::error(
+                    format!("empty `description` for tool `{}`", tool.name.value),
+                    description.span,
+                    "the model reads this to decide when to call the tool",
+                )
+                .with_help("say what the tool does and when to use it"),
+            );
+        }
+        if let Some(rust) = &tool.rust {
+            rust_path(
+                rust,
+                "a `#[respan_tool]` function, e.g. `crate::tools::lookup`",
+                out,
             );
         }
     }

@@ -209,6 +209,9 @@ fn unknown_references(source: &str, text: &str) -> Vec<Diagnostic> {
         );
         if let Some(suggestion) = did_you_mean(name, candidates.iter().copied()) {
             diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+        } else if !candidates.is_empty() {
+            let known: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+            diagnostic = diagnostic.with_note(format!("the {kind}s are {}", known.join(", ")));
         }
         out.push(diagnostic);
     }

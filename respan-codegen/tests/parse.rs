@@ -290,7 +290,8 @@ fn vars_are_read_with_their_spans() {
         "[workflow]\nentry = \"a\"\n\n[vars]\nproduct = \"Respan\"\n\"odd name\" = \"x\"\nbad = true\n\n[agents.a]\ninstructions = \"For {{ product }}.\"\n",
     );
     let spec = checked.spec.as_ref().unwrap();
-    // Any name may be declared; a value that is not a string is an error.
+    // A name no template can use (`odd name`) and a value that is not a string
+    // are errors.
     assert_eq!(spec.vars.len(), 2);
     let product = spec.var("product").unwrap();
     assert_eq!(product.default.value, "Respan");
@@ -303,9 +304,16 @@ fn vars_are_read_with_their_spans() {
         .collect();
     assert_eq!(
         messages,
-        ["template variable `bad` must be a string, found a boolean"]
+        [
+            "invalid template variable name `odd name`",
+            "template variable `bad` must be a string, found a boolean"
+        ]
     );
-    let help = checked.diagnostics[0].help.as_deref();
+    assert_eq!(
+        checked.diagnostics[0].help.as_deref(),
+        Some("rename it, e.g. `odd_name`")
+    );
+    let help = checked.diagnostics[1].help.as_deref();
     assert_eq!(help, Some("quote it: `bad = \"true\"`"));
 }
 

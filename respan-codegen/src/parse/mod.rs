@@ -317,6 +317,24 @@ impl Builder<'_, '_> {
         if let Some(item) = root.get("agents")
             && let Some(table) = self.reader.table("agents", item)
         {
+            if table.is_empty() {
+                let entry = workflow.entry.value.as_str();
+                let id = if crate::check::is_identifier(entry) {
+                    entry
+                } else {
+                    "assistant"
+                };
+                self.reader.push(
+                    Diagnostic::error(
+                        crate::check::NO_AGENTS,
+                        self.header_span(span_of(item)),
+                        "`[agents]` declares no agent",
+                    )
+                    .with_help(format!(
+                        "declare each agent as a table under it, e.g. `[agents.{id}]` with `instructions = \"...\"`"
+                    )),
+                );
+            }
             for (key, value) in table.iter() {
                 let id = Spanned::new(key.get_ref().to_string(), span_of(key));
                 let path = format!("agents.{}", id.value);
@@ -355,8 +373,22 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// The span of a table's header line (`[agents]`), for a table whose own span
+    /// is its (possibly empty) body.
+    fn header_span(&self, span: Span) -> Span {
+        let (start, end) = line_bounds(self.source, span.start);
+        let line = &self.source[start..end];
+        if header_path(line).is_some() {
+            let indent = line.len() - line.trim_start().len();
+            Span::new(start + indent, start + line.trim_end().len())
+        } else {
+            span
+        }
+    }
+
     /// `[vars]`: each key a template variable, each value its default (a string).
-    /// Any name may be declared; the checker warns about one no template uses.
+    /// The checker rejects a name no template can use and warns about one no
+    /// template does use.
     fn vars(&mut self, table: &DeTable<'_>) -> Vec<VarSpec> {
         let mut vars = Vec::new();
         for (key, value) in table.iter() {
@@ -467,7 +499,13 @@ impl Builder<'_, '_> {
                 "max_turns" => {
                     workflow.max_turns = self
                         .reader
-                        .integer_in("max_turns", value, 0, u32::MAX.into(), "at least 1")
+                        .integer_in(
+                            "max_turns",
+                            value,
+                            0,
+                            u32::MAX.into(),
+                            "between 1 and 4294967295",
+                        )
                         .map(|v| Spanned::new(v.value as u32, v.span));
                 }
                 _ => {}
@@ -594,7 +632,7 @@ impl Builder<'_, '_> {
                 "presence_penalty" => settings.presence_penalty = r.float(name, value),
                 "max_tokens" => {
                     settings.max_tokens = r
-                        .integer_in(name, value, 0, u32::MAX.into(), "at least 1")
+                        .integer_in(name, value, 0, u32::MAX.into(), "between 1 and 4294967295")
                         .map(|v| Spanned::new(v.value as u32, v.span));
                 }
                 "tool_choice" => {

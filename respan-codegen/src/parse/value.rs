@@ -208,11 +208,16 @@ impl Reader {
             DeValue::Float(f) => match parse_float(f.as_str()).and_then(Number::from_f64) {
                 Some(n) => Value::Number(n),
                 None => {
-                    self.push(Diagnostic::error(
-                        format!("`{key}` cannot be represented in JSON"),
-                        span_of(item),
-                        "JSON has no NaN or infinity",
-                    ));
+                    self.push(
+                        Diagnostic::error(
+                            format!("`{key}` cannot be represented in JSON"),
+                            span_of(item),
+                            "JSON has no NaN or infinity",
+                        )
+                        .with_help(
+                            "write a finite number, or quote it if the gateway expects text",
+                        ),
+                    );
                     Value::Null
                 }
             },
