@@ -164,12 +164,10 @@ fn handle(request: &HttpRequest, n: u64, pace: Duration) -> HttpResponse {
     let header = request
         .header("x-data-respan-params")
         .and_then(decode_respan_header);
-    let agent = request.header(crate::agent::OFFLINE_AGENT_HEADER);
     let reply = decide(&Conversation {
         body: &body,
         messages,
         model,
-        agent,
         header: header.as_ref(),
     });
 
@@ -237,7 +235,7 @@ mod tests {
         let request = HttpRequest {
             method: "POST".into(),
             path: "/api/chat/completions".into(),
-            headers: vec![(crate::agent::OFFLINE_AGENT_HEADER.into(), "A".into())],
+            headers: Vec::new(),
             body: body.to_string().into_bytes(),
         };
         handle(&request, 1, Duration::ZERO)

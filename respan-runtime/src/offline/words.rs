@@ -140,7 +140,10 @@ mod tests {
         assert!(similar("billed", "billing"), "two forms of one stem");
         assert!(similar("connect", "connecting"));
         assert!(!similar("process", "protest"));
-        assert!(!similar("payment", "paying"), "a 3-letter stem is too short");
+        assert!(
+            !similar("payment", "paying"),
+            "a 3-letter stem is too short"
+        );
     }
 
     #[test]
