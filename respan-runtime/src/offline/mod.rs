@@ -120,6 +120,9 @@ impl OfflineGateway {
 impl Gateway {
     /// [`Gateway::from_env`] when `RESPAN_API_KEY` is set, otherwise the offline
     /// gateway ([`Gateway::is_offline`] tells which).
+    ///
+    /// Only with the `offline` feature (off by default): a program that should
+    /// never answer from made-up text uses [`Gateway::from_env`].
     pub async fn from_env_or_offline() -> Result<Gateway, Error> {
         match Gateway::from_env() {
             Err(Error::MissingApiKey) => OfflineGateway::start().await,
