@@ -15,6 +15,16 @@
 //!
 //! All three run the same checker, so a mistake gets the same diagnostic (with
 //! `file:line:column` and a fix) from the compiler as from `respan check`.
+//!
+//! ## Features
+//!
+//! None is on by default: a production build holds only the runtime.
+//!
+//! - `offline`: `OfflineGateway` and `Gateway::from_env_or_offline()`, a
+//!   deterministic OpenAI-compatible gateway on 127.0.0.1 for running without a
+//!   key (examples, demos, `respan run --offline`). A development tool: the runtime
+//!   sends it the same requests as any gateway.
+//! - `testing`: `testing::FakeGateway`, a scripted gateway for your tests.
 
 pub use respan_runtime::*;
 

@@ -2,7 +2,7 @@
 
 /// The edit distance between two strings, counted in chars: insertions,
 /// deletions, substitutions and swaps of two adjacent chars (`modle` -> `model`
-/// is one edit), each costing 1 (the optimal string alignment distance).
+/// is one edit), each costing 1: `strsim`'s optimal string alignment distance.
 ///
 /// ```
 /// use respan_codegen::suggest::edit_distance;
@@ -11,26 +11,7 @@
 /// assert_eq!(edit_distance("", "abc"), 3);
 /// ```
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // Three rows: the one before the previous is needed for swaps.
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for i in 0..a.len() {
-        current[0] = i + 1;
-        for j in 0..b.len() {
-            let substitution = previous[j] + usize::from(a[i] != b[j]);
-            let mut best = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
-                best = best.min(before[j - 1] + 1);
-            }
-            current[j + 1] = best;
-        }
-        std::mem::swap(&mut before, &mut previous);
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
+    strsim::osa_distance(a, b)
 }
 
 /// The candidate closest to `name`, if it is close enough to be a plausible typo:

@@ -691,27 +691,8 @@ impl<K: AgentKey, C> AgentSet<K, C> {
             "x-data-respan-params"
         );
 
-        // Only the offline gateway is told the agent's name (it has no other way to
-        // know it); the real gateway gets exactly the SDK's requests.
-        let mut offline_headers = headers.clone();
-        let encoded: String = agent
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() || c == ' ' {
-                    c
-                } else {
-                    '?'
-                }
-            })
-            .collect();
-        if let Ok(value) = HeaderValue::from_str(&encoded) {
-            offline_headers.insert(HeaderName::from_static(OFFLINE_AGENT_HEADER), value);
-        }
-
         Ok(PreparedAgent {
             system,
-            offline_headers,
             model: agent.model.clone(),
             fixed,
             headers,
@@ -721,9 +702,6 @@ impl<K: AgentKey, C> AgentSet<K, C> {
         })
     }
 }
-
-/// The header that tells the offline gateway which agent is asking.
-pub(crate) const OFFLINE_AGENT_HEADER: &str = "x-respan-offline-agent";
 
 /// The request parts of every agent, built once per set.
 #[derive(Debug)]
@@ -739,8 +717,6 @@ pub(crate) struct PreparedAgent {
     /// Body fields other than model/messages/stream: tools, settings, Respan fields, extra_body.
     pub(crate) fixed: Map<String, Value>,
     pub(crate) headers: HeaderMap,
-    /// `headers` plus the agent's name, for the offline gateway.
-    pub(crate) offline_headers: HeaderMap,
     /// Handoff tool name → index of the target agent.
     pub(crate) handoffs: HashMap<String, usize>,
     /// Function tool name → index in the agent's tools.

@@ -14,7 +14,7 @@ pub enum Error {
     #[error(
         "RESPAN_API_KEY is not set: export RESPAN_API_KEY=<your key> (create one at \
          https://platform.respan.ai), or run without a key on the offline gateway \
-         (respan::OfflineGateway::start(), or `respan run --offline`)"
+         (`respan run --offline`, or respan::OfflineGateway::start() with the `offline` feature)"
     )]
     MissingApiKey,
 

@@ -166,7 +166,9 @@ impl Gateway {
         self.inner.stream_usage
     }
 
-    /// Whether this gateway is the embedded offline gateway.
+    /// Whether this gateway is the embedded offline gateway (always `false`
+    /// without the `offline` feature). For what to tell the user only: the
+    /// runtime sends every gateway the same requests.
     pub fn is_offline(&self) -> bool {
         self.inner.offline
     }

@@ -1,13 +1,25 @@
-//! A small HTTP/1.1 server on tokio for the offline and fake gateways: enough for
-//! an OpenAI-compatible client (content-length bodies, keep-alive, SSE), with
-//! hard limits so a bad client cannot make it allocate without bound.
+//! The HTTP/1.1 server of the offline and fake gateways: hyper's, on tokio
+//! (chunked or sized request bodies, keep-alive, SSE responses streamed with
+//! pacing), with the fake gateway's faults (a stalled stream, a request never
+//! answered, a connection closed without an answer) and a bound on request
+//! bodies so a bad client cannot make it allocate without bound.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt as _, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -15,13 +27,14 @@ use serde_json::{Value, json};
 
 use crate::retry::BoxFuture;
 
-const MAX_HEAD: usize = 64 * 1024;
+/// The largest request body read (a chat request is far smaller): above it, 413.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// A request as the server read it. Header names are lower-cased.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct HttpRequest {
     pub(crate) method: String,
+    /// The request target's path and query, e.g. `/api/chat/completions`.
     pub(crate) path: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
@@ -151,165 +164,135 @@ async fn accept_loop(
     }
 }
 
-async fn connection(mut stream: TcpStream, handler: Handler) {
-    let mut buffer = Vec::new();
-    loop {
-        let request = match read_request(&mut stream, &mut buffer).await {
-            Ok(Some(request)) => request,
-            Ok(None) => return,
-            Err(status) => {
-                let _ = write_full(&mut stream, status, &[], b"bad request").await;
-                return;
-            }
-        };
-        match handler(request).await {
-            HttpResponse::Full {
-                status,
-                headers,
-                body,
-            } => {
-                if write_full(&mut stream, status, &headers, &body)
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            HttpResponse::Sse {
-                events,
-                pace,
-                stall,
-            } => {
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
-                            cache-control: no-cache\r\nconnection: close\r\n\r\n";
-                if stream.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                for event in events {
-                    if !pace.is_zero() {
-                        tokio::time::sleep(pace).await;
-                    }
-                    let frame = format!("data: {event}\n\n");
-                    if stream.write_all(frame.as_bytes()).await.is_err() {
-                        return;
-                    }
-                    let _ = stream.flush().await;
-                }
-                if stall {
-                    std::future::pending::<()>().await;
-                }
-                let _ = stream.shutdown().await;
-                return;
-            }
-            HttpResponse::Hang => {
-                std::future::pending::<()>().await;
-            }
-            HttpResponse::Close => return,
-        }
+/// A response body: sized, or streamed event by event.
+type Body = UnsyncBoxBody<Bytes, Infallible>;
+
+/// The service's error: hyper closes the connection without an answer.
+#[derive(Debug)]
+struct CloseConnection;
+
+impl std::fmt::Display for CloseConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection closed without an answer")
     }
 }
 
-/// Reads one request; `Ok(None)` at a clean end of the connection.
-async fn read_request(
-    stream: &mut TcpStream,
-    buffer: &mut Vec<u8>,
-) -> Result<Option<HttpRequest>, u16> {
-    let head_end = loop {
-        if let Some(pos) = find(buffer, b"\r\n\r\n") {
-            break pos;
-        }
-        if buffer.len() > MAX_HEAD {
-            return Err(431);
-        }
-        let mut chunk = [0u8; 8192];
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return Ok(None),
-            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-        }
+impl std::error::Error for CloseConnection {}
+
+/// Serves one connection (keep-alive: any number of requests) until the client
+/// closes it or a response ends it.
+async fn connection(stream: TcpStream, handler: Handler) {
+    let service = service_fn(move |request| {
+        let handler = handler.clone();
+        async move { respond(request, &handler).await }
+    });
+    // An error here is the client's (a malformed request, answered 400 by hyper,
+    // or a connection reset) or a scripted close: either way the connection ends.
+    let _ = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+async fn respond(
+    request: hyper::Request<Incoming>,
+    handler: &Handler,
+) -> Result<Response<Body>, CloseConnection> {
+    let (parts, body) = request.into_parts();
+    // The rest of the body is not read: the connection ends with the answer.
+    let too_large = || {
+        Ok(full(
+            413,
+            &[("connection".into(), "close".into())],
+            format!("the request body is larger than {MAX_BODY} bytes").into_bytes(),
+        ))
     };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut request_line = lines.next().unwrap_or_default().split_whitespace();
-    let method = request_line.next().unwrap_or_default().to_string();
-    let path = request_line.next().unwrap_or_default().to_string();
-    if method.is_empty() || path.is_empty() {
-        return Err(400);
+    // A `content-length` above the limit is refused before reading.
+    if hyper::body::Body::size_hint(&body).lower() > MAX_BODY as u64 {
+        return too_large();
     }
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    if headers
-        .iter()
-        .any(|(n, v)| n == "transfer-encoding" && !v.eq_ignore_ascii_case("identity"))
-    {
-        return Err(411);
-    }
-    let length = match headers.iter().find(|(n, _)| n == "content-length") {
-        Some((_, v)) => v.parse::<usize>().map_err(|_| 400u16)?,
-        None => 0,
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(body) => body.to_bytes().to_vec(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => return too_large(),
+        // The client went away mid-body.
+        Err(_) => return Err(CloseConnection),
     };
-    if length > MAX_BODY {
-        return Err(413);
-    }
-    let body_start = head_end + 4;
-    while buffer.len() < body_start + length {
-        let mut chunk = [0u8; 8192];
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return Ok(None),
-            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let body = buffer[body_start..body_start + length].to_vec();
-    buffer.drain(..body_start + length);
-    Ok(Some(HttpRequest {
-        method,
-        path,
-        headers,
+    let request = HttpRequest {
+        method: parts.method.as_str().to_string(),
+        path: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.to_string(), |p| p.as_str().to_string()),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_string(), value)
+            })
+            .collect(),
         body,
-    }))
+    };
+    match handler(request).await {
+        HttpResponse::Full {
+            status,
+            headers,
+            body,
+        } => Ok(full(status, &headers, body)),
+        HttpResponse::Sse {
+            events,
+            pace,
+            stall,
+        } => Ok(sse(events, pace, stall)),
+        HttpResponse::Hang => std::future::pending().await,
+        HttpResponse::Close => Err(CloseConnection),
+    }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-async fn write_full(
-    stream: &mut TcpStream,
-    status: u16,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+/// A sized response (hyper sets its `content-length`); an invalid status is
+/// sent as 500, invalid header names or values are left out.
+fn full(status: u16, headers: &[(String, String)], body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body)).boxed_unsync());
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
     }
-    head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
-    let mut out = head.into_bytes();
-    out.extend_from_slice(body);
-    stream.write_all(&out).await?;
-    stream.flush().await
+    response
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        408 => "Request Timeout",
-        411 => "Length Required",
-        413 => "Payload Too Large",
-        422 => "Unprocessable Entity",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
-    }
+/// A `text/event-stream` response: `data: <event>` for each event, `pace` before
+/// each one; then the connection closes, or (`stall`) stays open with the
+/// stream unfinished.
+fn sse(events: Vec<String>, pace: Duration, stall: bool) -> Response<Body> {
+    let frames = futures_util::stream::iter(events).then(move |event| async move {
+        if !pace.is_zero() {
+            tokio::time::sleep(pace).await;
+        }
+        Ok::<_, Infallible>(Frame::data(Bytes::from(format!("data: {event}\n\n"))))
+    });
+    let body = if stall {
+        StreamBody::new(frames.chain(futures_util::stream::pending())).boxed_unsync()
+    } else {
+        StreamBody::new(frames).boxed_unsync()
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(
+        hyper::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    headers.insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Whether a request asks for a streamed answer's usage
@@ -394,6 +377,111 @@ fn pieces(text: &str, max: usize) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    /// A server answering each request with what it read.
+    async fn echo() -> Server {
+        let handler: Handler = Arc::new(|request: HttpRequest| {
+            let answer = json!({"method": request.method, "path": request.path,
+                "body": String::from_utf8_lossy(&request.body),
+                "te": request.header("transfer-encoding")});
+            Box::pin(async move { HttpResponse::json(200, &answer) })
+        });
+        Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), handler)
+            .await
+            .expect("bind")
+    }
+
+    /// Reads one sized response from `stream`: its head and its JSON body.
+    async fn read_response(stream: &mut TcpStream) -> (String, Value) {
+        let mut buffer = Vec::new();
+        loop {
+            let mut chunk = [0u8; 4096];
+            let n = stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&buffer));
+            buffer.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buffer).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|v| v.trim().parse().ok())
+                    .expect("content-length");
+                if body.len() >= length {
+                    return (head.to_string(), serde_json::from_str(body).expect("JSON"));
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_chunked_bodies_and_keeps_the_connection_alive() {
+        let server = echo().await;
+        let mut stream = TcpStream::connect(server.addr()).await.expect("connect");
+        // A chunked body, split across writes and chunks (as a streaming client sends it).
+        let chunked = "POST /api/chat/completions?x=1 HTTP/1.1\r\nhost: h\r\n\
+                       transfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\n\
+                       7\r\n{\"messa\r\n";
+        stream.write_all(chunked.as_bytes()).await.expect("write");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stream
+            .write_all(b"9\r\nges\": []}\r\n0\r\n\r\n")
+            .await
+            .expect("write");
+        let (head, answer) = read_response(&mut stream).await;
+        assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+        assert_eq!(
+            answer,
+            json!({"method": "POST", "path": "/api/chat/completions?x=1",
+                   "body": "{\"messages\": []}", "te": "chunked"})
+        );
+        // The same connection serves the next request (sized this time).
+        stream
+            .write_all(b"POST /b HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\n\r\nhi")
+            .await
+            .expect("write");
+        let (_, answer) = read_response(&mut stream).await;
+        assert_eq!(
+            (answer["path"].as_str(), answer["body"].as_str()),
+            (Some("/b"), Some("hi"))
+        );
+        assert_eq!(server.open_connections(), 1);
+        drop(stream);
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while server.open_connections() > 0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(server.open_connections(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_body_above_the_limit_gets_413_and_garbage_gets_400() {
+        let server = echo().await;
+        let mut stream = TcpStream::connect(server.addr()).await.expect("connect");
+        let head = format!(
+            "POST / HTTP/1.1\r\nhost: h\r\ncontent-length: {}\r\n\r\n",
+            MAX_BODY + 1
+        );
+        stream.write_all(head.as_bytes()).await.expect("write");
+        let answer = read_to_end(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+
+        let mut stream = TcpStream::connect(server.addr()).await.expect("connect");
+        stream.write_all(b"NOT HTTP\r\n\r\n").await.expect("write");
+        let answer = read_to_end(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    }
+
+    /// What the server sends until it closes the connection (bounded in time).
+    async fn read_to_end(stream: &mut TcpStream) -> String {
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+            .await
+            .expect("the server closes the connection")
+            .expect("read");
+        String::from_utf8_lossy(&answer).into_owned()
+    }
 
     fn deltas(events: &[String]) -> Vec<Value> {
         events

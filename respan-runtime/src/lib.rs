@@ -36,8 +36,10 @@
 //!   (final output, last agent, [`RunItem`]s, raw responses, [`Usage`] in total and per
 //!   agent) or streaming [`RunEvent`]s.
 //! - [`Error`]: every failure, typed, with what to do; never the key.
-//! - `OfflineGateway` (feature `offline`, on by default): a deterministic
-//!   OpenAI-compatible gateway on 127.0.0.1, for running without a key.
+//! - `OfflineGateway` and `Gateway::from_env_or_offline` (feature `offline`, off by
+//!   default): a deterministic OpenAI-compatible gateway on 127.0.0.1, for running
+//!   without a key. A development tool: the runtime's request path does not know it
+//!   exists, and a build without the feature does not compile it.
 //! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
 
 #![warn(missing_docs)]

@@ -3,8 +3,6 @@
 //! This is the only retry mechanism: async-openai's own retry layer is replaced
 //! by our transport (see `transport.rs`), so a failing request is never retried twice over.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -91,56 +89,15 @@ pub(crate) fn header_retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only HTTP date
-/// form servers may send today.
+/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, and the obsolete forms
+/// servers may still send), by the `httpdate` crate.
 fn parse_http_date(value: &str) -> Option<SystemTime> {
-    let mut parts = value.split_whitespace();
-    let _weekday = parts.next()?;
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
-    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT"
-        || !(1..=31).contains(&day)
-        || !(1970..=9999).contains(&year)
-        || h > 23
-        || m > 59
-        || s > 60
-    {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm), valid for years >= 1970.
-    let (y, mo) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * mo + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
-    let secs = days * 86_400 + h * 3600 + m * 60 + s;
-    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+    httpdate::parse_http_date(value).ok()
 }
 
-/// A boxed future, as returned by [`Sleeper`] and [`crate::Tool::call`].
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed future, as returned by [`Sleeper`] and [`crate::Tool::call`]:
+/// futures' own `Pin<Box<dyn Future<Output = T> + Send + 'a>>`.
+pub use futures_util::future::BoxFuture;
 
 /// How the transport waits between retries. The default is `tokio::time::sleep`;
 /// tests install one that records the delays and returns at once.
@@ -225,6 +182,10 @@ mod tests {
     fn http_date_epoch() {
         assert_eq!(
             parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(784_111_777))
+        );
+        assert_eq!(
+            parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
             SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(784_111_777))
         );
         assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);

@@ -224,11 +224,7 @@ async fn drive<K: AgentKey, C: Sync>(
             }),
             fixed: &parts.fixed,
         };
-        let headers = if gateway.is_offline() {
-            &parts.offline_headers
-        } else {
-            &parts.headers
-        };
+        let headers = &parts.headers;
         let response = match &events {
             None => complete(gateway, &body, headers).await,
             Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await,

@@ -47,6 +47,32 @@ async fn support_hands_off_to_the_technical_agent() {
     );
 }
 
+/// The runtime sends the offline gateway exactly what it sends any gateway: the
+/// same run through a `Gateway` that does not know it is offline answers the same.
+#[tokio::test]
+async fn the_runtime_sends_the_offline_gateway_nothing_special() {
+    let server = OfflineGateway::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("bind");
+    let offline = server.gateway().expect("gateway");
+    let plain = Gateway::new(server.base_url(), "x").expect("gateway");
+    assert!(offline.is_offline() && !plain.is_offline());
+    for question in [
+        "I'm having trouble connecting to the API.",
+        "Why was my card charged twice for the same payment?",
+        "Hello",
+    ] {
+        let run = |gateway: Gateway| async move {
+            respan_runtime::run(&gateway, &support_agents(), question)
+                .await
+                .expect("run")
+        };
+        let (a, b) = (run(offline.clone()).await, run(plain.clone()).await);
+        assert_eq!(a.final_output, b.final_output);
+        assert_eq!(a.last_agent, b.last_agent);
+    }
+}
+
 #[tokio::test]
 async fn billing_questions_go_to_billing() {
     let gateway = OfflineGateway::start().await.expect("offline");
@@ -150,7 +176,7 @@ async fn it_serves_any_openai_client_on_a_fixed_address() {
     let result = respan_runtime::run(&gateway, &agents, "Hello")
         .await
         .expect("run");
-    // Without the runtime's agent header it names the agent by its instructions.
+    // The entry agent's name is not in the request: it is named by its instructions.
     assert!(
         result
             .final_output
@@ -274,8 +300,8 @@ fn billing() -> AgentSet {
 
 const INVOICE_QUESTION: &str = "Why is invoice 42 for \"ACME Corp\" billed in EUR?";
 
-const INVOICE_ANSWER: &str = "[respan offline gateway · model gpt-4o · agent Billing Agent] \
-    lookup_invoice returned {\"id\":42,\"currency\":\"eur\",\"total\":\"120.00\"}. \
+const INVOICE_ANSWER: &str = "[respan offline gateway · model gpt-4o · agent instructed \
+    “Answer billing questions with the invoice tool.”] lookup_invoice returned {\"id\":42,\"currency\":\"eur\",\"total\":\"120.00\"}. \
     Set RESPAN_API_KEY to use the real gateway.";
 
 fn expected_invoice_query() -> InvoiceQuery {
@@ -403,7 +429,7 @@ async fn a_message_naming_nothing_still_calls_the_only_tool() {
     assert_eq!(tool_calls(&result.new_items), [r#"{"city":"example"}"#]);
     assert_eq!(
         result.final_output,
-        "[respan offline gateway · model gpt-4o · agent Weather] get_weather returned \
+        "[respan offline gateway · model gpt-4o · agent instructed “Answer weather questions.”] get_weather returned \
          “Sunny in example”. Set RESPAN_API_KEY to use the real gateway."
     );
 }
@@ -480,7 +506,7 @@ const TRIAGE_QUESTION: &str =
 fn expected_triage() -> Triage {
     Triage {
         summary: format!(
-            "[respan offline gateway · model gpt-4o · agent Triage] You said “{TRIAGE_QUESTION}”; \
+            "[respan offline gateway · model gpt-4o · agent instructed “Triage the request.”] You said “{TRIAGE_QUESTION}”; \
              a real model would answer here."
         ),
         category: Category::Billing,

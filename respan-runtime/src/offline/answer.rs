@@ -28,10 +28,7 @@ pub(crate) fn final_answer(c: &Conversation<'_>) -> String {
 
 /// `[respan offline gateway · model M · agent A] ` and what it has to say.
 fn prose(c: &Conversation<'_>) -> String {
-    let agent = match c.agent {
-        Some(name) => format!("agent {name}"),
-        None => current_agent(c.messages),
-    };
+    let agent = current_agent(c.messages);
     format!(
         "[respan offline gateway · model {} · {agent}] {}",
         c.model,
@@ -151,12 +148,14 @@ fn text_answer(c: &Conversation<'_>) -> String {
     out
 }
 
-/// Without the runtime's agent header (another client): the target of the last
-/// handoff (its tool result is `{"assistant": "<name>"}`), else described by its
-/// instructions.
+/// Which agent is speaking, as a model would know it from the request: the
+/// target of the last handoff (the runtime answers a `transfer_to_...` call with
+/// `{"assistant": "<name>"}`), else the agent described by the first sentence of
+/// its instructions (the entry agent's name is not in the request).
 fn current_agent(messages: &[Value]) -> String {
     let handed_to = messages.iter().rev().find_map(|m| {
-        if m.get("role").and_then(Value::as_str) != Some("tool") {
+        if m.get("role").and_then(Value::as_str) != Some("tool") || !answers_a_handoff(messages, m)
+        {
             return None;
         }
         let v: Value = serde_json::from_str(&text_of(m)).ok()?;
@@ -165,13 +164,50 @@ fn current_agent(messages: &[Value]) -> String {
     if let Some(name) = handed_to {
         return format!("agent {name}");
     }
-    match messages
+    let instructions = messages
         .first()
         .filter(|m| m.get("role").and_then(Value::as_str) == Some("system"))
-    {
-        Some(system) => format!("agent instructed {}", quote(&text_of(system), 60)),
-        None => "an agent without instructions".to_string(),
+        .map(text_of)
+        .unwrap_or_default();
+    match first_sentence(&instructions) {
+        "" => "an agent without instructions".to_string(),
+        sentence => format!("agent instructed {}", quote(sentence, 60)),
     }
+}
+
+/// Whether the tool message `m` answers a handoff call (or a call the history
+/// does not show, e.g. trimmed by the client).
+fn answers_a_handoff(messages: &[Value], m: &Value) -> bool {
+    let Some(id) = m.get("tool_call_id").and_then(Value::as_str) else {
+        return true;
+    };
+    let name = messages
+        .iter()
+        .filter_map(|m| m.get("tool_calls").and_then(Value::as_array))
+        .flatten()
+        .find(|call| call.get("id").and_then(Value::as_str) == Some(id))
+        .and_then(|call| call.get("function")?.get("name")?.as_str());
+    name.is_none_or(|name| name.starts_with(HANDOFF_PREFIX))
+}
+
+/// The first sentence (or line) of `text`, with its final punctuation.
+fn first_sentence(text: &str) -> &str {
+    let text = text.trim();
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| {
+            c == '\n'
+                || (matches!(c, '.' | '!' | '?')
+                    && text[i + c.len_utf8()..]
+                        .chars()
+                        .next()
+                        .is_none_or(char::is_whitespace))
+        })
+        .map_or(
+            text.len(),
+            |(i, c)| if c == '\n' { i } else { i + c.len_utf8() },
+        );
+    text[..end].trim()
 }
 
 #[cfg(test)]
@@ -190,13 +226,28 @@ mod tests {
     }
 
     #[test]
-    fn names_the_agent_without_the_header() {
+    fn names_the_agent_from_the_request() {
         let handed = [
-            json!({"role": "system", "content": "Be terse."}),
-            json!({"role": "tool", "tool_call_id": "c", "content": "{\"assistant\": \"Billing Agent\"}"}),
+            json!({"role": "system", "content": "Be terse. Answer in French.\nNever guess."}),
+            json!({"role": "assistant", "tool_calls": [
+                {"id": "h", "function": {"name": "transfer_to_billing_agent"}},
+                {"id": "f", "function": {"name": "lookup"}}]}),
+            json!({"role": "tool", "tool_call_id": "h", "content": "{\"assistant\": \"Billing Agent\"}"}),
+            json!({"role": "tool", "tool_call_id": "f", "content": "{\"assistant\": \"not an agent\"}"}),
         ];
         assert_eq!(current_agent(&handed), "agent Billing Agent");
         assert_eq!(current_agent(&handed[..1]), "agent instructed “Be terse.”");
+        let of = |system: &str| current_agent(&[json!({"role": "system", "content": system})]);
+        assert_eq!(
+            of("v1.2 rules apply"),
+            "agent instructed “v1.2 rules apply”"
+        );
+        assert_eq!(of("First line\nsecond"), "agent instructed “First line”");
+        assert_eq!(
+            of(&"é".repeat(100)).chars().count(),
+            "agent instructed “”…".chars().count() + 30
+        );
+        assert_eq!(of("  "), "an agent without instructions");
         assert_eq!(current_agent(&[]), "an agent without instructions");
     }
 }

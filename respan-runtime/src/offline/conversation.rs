@@ -12,8 +12,6 @@ pub(crate) struct Conversation<'a> {
     pub(crate) messages: &'a [Value],
     /// The model asked for.
     pub(crate) model: &'a str,
-    /// The agent's name, when the runtime sent it.
-    pub(crate) agent: Option<&'a str>,
     /// The decoded `X-Data-Respan-Params` header.
     pub(crate) header: Option<&'a Value>,
 }
@@ -208,7 +206,6 @@ mod tests {
             body,
             messages: body["messages"].as_array().map_or(&[], Vec::as_slice),
             model: "m",
-            agent: None,
             header: None,
         }
     }

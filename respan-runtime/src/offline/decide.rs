@@ -206,7 +206,6 @@ mod tests {
             body: &body,
             messages: &messages,
             model: "gpt-4o",
-            agent: Some("A"),
             header: None,
         })
     }
@@ -312,7 +311,7 @@ mod tests {
             panic!("an answer");
         };
         assert!(
-            text.starts_with("[respan offline gateway · model gpt-4o · agent A] get_weather returned “Sunny in Paris”."),
+            text.starts_with("[respan offline gateway · model gpt-4o · agent instructed “Be helpful.”] get_weather returned “Sunny in Paris”."),
             "{text}"
         );
     }
@@ -399,7 +398,7 @@ mod tests {
         crate::offline::validate::validate(&schema, &value).expect("valid");
         assert_eq!(
             value["answer"],
-            "[respan offline gateway · model gpt-4o · agent A] You said “Is Rust fast?”; a real model would answer here."
+            "[respan offline gateway · model gpt-4o · agent instructed “Be helpful.”] You said “Is Rust fast?”; a real model would answer here."
         );
         let Reply::Text(text) =
             reply(json!({"messages": user("hi"), "response_format": {"type": "json_object"}}))

@@ -120,6 +120,9 @@ impl OfflineGateway {
 impl Gateway {
     /// [`Gateway::from_env`] when `RESPAN_API_KEY` is set, otherwise the offline
     /// gateway ([`Gateway::is_offline`] tells which).
+    ///
+    /// Only with the `offline` feature (off by default): a program that should
+    /// never answer from made-up text uses [`Gateway::from_env`].
     pub async fn from_env_or_offline() -> Result<Gateway, Error> {
         match Gateway::from_env() {
             Err(Error::MissingApiKey) => OfflineGateway::start().await,
@@ -164,12 +167,10 @@ fn handle(request: &HttpRequest, n: u64, pace: Duration) -> HttpResponse {
     let header = request
         .header("x-data-respan-params")
         .and_then(decode_respan_header);
-    let agent = request.header(crate::agent::OFFLINE_AGENT_HEADER);
     let reply = decide(&Conversation {
         body: &body,
         messages,
         model,
-        agent,
         header: header.as_ref(),
     });
 
@@ -237,7 +238,7 @@ mod tests {
         let request = HttpRequest {
             method: "POST".into(),
             path: "/api/chat/completions".into(),
-            headers: vec![(crate::agent::OFFLINE_AGENT_HEADER.into(), "A".into())],
+            headers: Vec::new(),
             body: body.to_string().into_bytes(),
         };
         handle(&request, 1, Duration::ZERO)
