@@ -129,6 +129,18 @@ pub enum Error {
         max_turns: u32,
     },
 
+    /// The gateway's response is larger than the gateway's limit
+    /// (`Gateway::builder().max_response_bytes(..)`); it was not read further.
+    #[error(
+        "the gateway's response is larger than {limit} bytes and was not read further; check \
+         RESPAN_BASE_URL points at a chat-completions endpoint, or raise \
+         Gateway::builder().max_response_bytes(..) if answers this large are expected"
+    )]
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+
     /// The model did something the agent does not allow (e.g. called a tool it was not given).
     #[error("model behaviour error: {0}")]
     ModelBehavior(String),

@@ -22,6 +22,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.respan.ai/api";
 pub const DEFAULT_MODEL: &str = "gpt-4o";
 /// The default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest response read by default (a chat completion is a few KB; this
+/// bounds what a broken or hostile server can make a run hold in memory).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// Environment variable holding the API key.
 pub const API_KEY_ENV: &str = "RESPAN_API_KEY";
 /// Environment variable overriding the base URL.
@@ -272,7 +275,11 @@ impl Gateway {
                 crate::error::truncate(body.trim(), 300)
             )));
         }
-        Ok(ChunkStream::new(response, self.inner.timeout))
+        Ok(ChunkStream::new(
+            response,
+            self.inner.timeout,
+            self.inner.transport.max_response_bytes,
+        ))
     }
 
     /// Builds a gateway that keeps an embedded server alive.
@@ -300,6 +307,7 @@ pub struct GatewayBuilder {
     headers: Vec<(String, String)>,
     sleeper: Option<Sleeper>,
     stream_usage: Option<bool>,
+    max_response_bytes: Option<usize>,
     guard: Option<Arc<dyn std::any::Any + Send + Sync>>,
     offline: bool,
 }
@@ -314,11 +322,20 @@ impl std::fmt::Debug for GatewayBuilder {
             .field("default_model", &self.default_model)
             .field("headers", &self.headers)
             .field("stream_usage", &self.stream_usage)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
 
 impl GatewayBuilder {
+    /// The largest response body (or, streamed, the sum of its events) a request
+    /// may read (default [`DEFAULT_MAX_RESPONSE_BYTES`], 16 MiB); past it the run
+    /// fails with [`Error::ResponseTooLarge`] and memory stays bounded. A single
+    /// streamed event is cut at 512 KiB (a chat-completion chunk is a few hundred bytes).
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
     /// The base URL (default `https://api.respan.ai/api`); a trailing `/` is ignored.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
@@ -470,6 +487,9 @@ impl GatewayBuilder {
             retry: self.retry.clone(),
             timeout,
             sleeper: self.sleeper.unwrap_or_default(),
+            max_response_bytes: self
+                .max_response_bytes
+                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
         };
         let client = async_openai::Client::build(http, config).with_http_service(transport.clone());
         Ok(Gateway {

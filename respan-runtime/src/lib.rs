@@ -75,8 +75,8 @@ pub use agent::{
 };
 pub use error::Error;
 pub use gateway::{
-    API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL, DEFAULT_TIMEOUT, Gateway,
-    GatewayBuilder,
+    API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MODEL,
+    DEFAULT_TIMEOUT, Gateway, GatewayBuilder,
 };
 pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 #[cfg(feature = "offline")]

@@ -14,7 +14,40 @@ use futures_util::{Stream, StreamExt as _};
 use crate::error::{Error, truncate};
 use crate::wire::ChatChunk;
 
-type Bytes = Pin<Box<dyn Stream<Item = Result<bytes::Bytes, reqwest::Error>> + Send>>;
+type Bytes = Pin<Box<dyn Stream<Item = Result<bytes::Bytes, BodyError>> + Send>>;
+
+/// Why the bytes of a stream stopped.
+#[derive(Debug)]
+enum BodyError {
+    Transport(reqwest::Error),
+    /// More bytes than this limit: the gateway's `max_response_bytes` for the
+    /// whole stream, or [`MAX_EVENT_BYTES`] for one event.
+    TooLarge(usize),
+}
+
+/// The largest single event read. A chat-completion chunk is a few hundred
+/// bytes; the SSE parser rescans an unfinished event on every read (quadratic),
+/// so an event that never ends must be cut early.
+const MAX_EVENT_BYTES: usize = 512 * 1024;
+
+/// Where the last complete event of `chunk` ends (after its blank line).
+fn last_event_end(chunk: &[u8]) -> Option<usize> {
+    let lf = chunk.windows(2).rposition(|w| w == b"\n\n").map(|i| i + 2);
+    let crlf = chunk
+        .windows(4)
+        .rposition(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4);
+    lf.max(crlf)
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Transport(error) => f.write_str(&crate::transport::error_chain(error)),
+            BodyError::TooLarge(limit) => write!(f, "the stream is larger than {limit} bytes"),
+        }
+    }
+}
 
 /// The chunks of one streamed answer.
 pub(crate) struct ChunkStream {
@@ -28,9 +61,30 @@ pub(crate) struct ChunkStream {
 }
 
 impl ChunkStream {
-    pub(crate) fn new(response: reqwest::Response, gap: Duration) -> Self {
+    /// Reads `response`'s events, waiting at most `gap` for each, and at most
+    /// `limit` bytes in all (an event that never ends cannot grow without bound).
+    pub(crate) fn new(response: reqwest::Response, gap: Duration, limit: usize) -> Self {
+        let event_limit = limit.min(MAX_EVENT_BYTES);
+        let mut read = 0usize;
+        // Bytes since the last blank line: the event being received.
+        let mut pending = 0usize;
+        let bytes = response.bytes_stream().map(move |chunk| {
+            let chunk = chunk.map_err(BodyError::Transport)?;
+            read = read.saturating_add(chunk.len());
+            pending = match last_event_end(&chunk) {
+                Some(end) => chunk.len() - end,
+                None => pending.saturating_add(chunk.len()),
+            };
+            if read > limit {
+                return Err(BodyError::TooLarge(limit));
+            }
+            if pending > event_limit {
+                return Err(BodyError::TooLarge(event_limit));
+            }
+            Ok(chunk)
+        });
         Self {
-            events: EventStream::new(Box::pin(response.bytes_stream())),
+            events: EventStream::new(Box::pin(bytes)),
             gap,
             received: 0,
             done: false,
@@ -53,10 +107,13 @@ impl ChunkStream {
             let event = match event {
                 None => return Ok(None),
                 Some(Ok(event)) => event,
+                Some(Err(EventStreamError::Transport(BodyError::TooLarge(limit)))) => {
+                    return Err(Error::ResponseTooLarge { limit });
+                }
                 Some(Err(EventStreamError::Transport(error))) => {
                     return Err(Error::StreamTruncated {
                         events: self.received,
-                        cause: Some(crate::transport::error_chain(&error)),
+                        cause: Some(error.to_string()),
                     });
                 }
                 Some(Err(error)) => {

@@ -27,6 +27,8 @@ pub(crate) struct Transport {
     pub(crate) retry: RetryPolicy,
     pub(crate) timeout: Duration,
     pub(crate) sleeper: Sleeper,
+    /// The largest body read (streamed: the sum of its bytes).
+    pub(crate) max_response_bytes: usize,
 }
 
 /// One failed exchange: the error, whether it may be retried, and how long the server asked to wait.
@@ -128,15 +130,7 @@ impl Transport {
         if status.is_success() && is_stream {
             return Ok(response);
         }
-        let body = response.bytes().await.map_err(|e| Failure {
-            error: Error::Connection {
-                url: url.to_string(),
-                message: format!("reading the response body failed: {}", error_chain(&e)),
-                attempts: 0,
-            },
-            retryable: true,
-            retry_after: None,
-        })?;
+        let body = self.read_body(response, &url).await?;
         if status.is_success() {
             let mut rebuilt = http::Response::new(body);
             *rebuilt.status_mut() = status;
@@ -144,6 +138,45 @@ impl Transport {
             return Ok(reqwest::Response::from(rebuilt));
         }
         Err(status_failure(status.as_u16(), &headers, &body))
+    }
+}
+
+impl Transport {
+    /// A non-streamed body, read up to the size limit (checked against
+    /// `content-length` first, then as it arrives: memory stays bounded).
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        url: &reqwest::Url,
+    ) -> Result<bytes::Bytes, Failure> {
+        let limit = self.max_response_bytes;
+        let too_large = || Failure {
+            error: Error::ResponseTooLarge { limit },
+            retryable: false,
+            retry_after: None,
+        };
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = bytes::BytesMut::new();
+        loop {
+            let chunk = response.chunk().await.map_err(|e| Failure {
+                error: Error::Connection {
+                    url: url.to_string(),
+                    message: format!("reading the response body failed: {}", error_chain(&e)),
+                    attempts: 0,
+                },
+                retryable: true,
+                retry_after: None,
+            })?;
+            let Some(chunk) = chunk else {
+                return Ok(body.freeze());
+            };
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
     }
 }
 

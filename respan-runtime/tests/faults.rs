@@ -976,3 +976,62 @@ async fn read_request(stream: &mut TcpStream) -> bool {
         }
     }
 }
+
+/// A 50 MB answer is beyond the default limit (16 MiB; streamed, one event is
+/// at most 512 KiB): the run fails with `ResponseTooLarge`, not retried, without
+/// reading it all; a configured limit applies to a plain body and to the sum of
+/// a streamed one's events.
+#[tokio::test]
+async fn an_answer_above_the_size_limit_is_a_typed_error() {
+    let huge = "x".repeat(50 << 20);
+    for mode in MODES {
+        let s = setup(2).await;
+        match mode {
+            Mode::Plain => s.fake.push(FakeResponse::text(huge.clone())),
+            Mode::Streamed => s.fake.push(FakeResponse::sse([chunk(
+                json!({"role": "assistant", "content": huge.clone()}),
+                Some("stop"),
+            )])),
+        };
+        let error = drive(mode, &s.gateway, &agents()).await.err(mode);
+        // Streamed, the one 50 MB event is cut at 512 KiB (an event never ends).
+        let expected = match mode {
+            Mode::Plain => respan_runtime::DEFAULT_MAX_RESPONSE_BYTES,
+            Mode::Streamed => 512 * 1024,
+        };
+        assert!(
+            matches!(error, Error::ResponseTooLarge { limit } if limit == expected),
+            "{mode:?}: {error}"
+        );
+        assert_eq!(s.fake.requests().len(), 1, "{mode:?}: not retried");
+        assert!(error.to_string().contains("max_response_bytes"), "{error}");
+    }
+    for mode in MODES {
+        let s = setup_with(
+            Gateway::builder()
+                .max_retries(2)
+                .max_response_bytes(64 << 10),
+        )
+        .await;
+        let text = "y".repeat(100 << 10);
+        match mode {
+            Mode::Plain => s.fake.push(FakeResponse::text(text)),
+            Mode::Streamed => {
+                let events: Vec<String> = text
+                    .as_bytes()
+                    .chunks(8 << 10)
+                    .map(|piece| {
+                        let piece = std::str::from_utf8(piece).expect("ascii");
+                        chunk(json!({"role": "assistant", "content": piece}), None)
+                    })
+                    .collect();
+                s.fake.push(FakeResponse::sse(events))
+            }
+        };
+        let error = drive(mode, &s.gateway, &agents()).await.err(mode);
+        assert!(
+            matches!(error, Error::ResponseTooLarge { limit: 65536 }),
+            "{mode:?}: {error}"
+        );
+    }
+}
