@@ -588,6 +588,15 @@ async fn complete_streamed<K: AgentKey>(
         }
     }
     if finish_reason.is_none() {
+        // Ended by `[DONE]` the stream is complete, just not an answer; ended by
+        // the connection closing, it was cut.
+        if stream.saw_done() {
+            return Err(Error::MalformedResponse(format!(
+                "the event stream ended with [DONE] after {} event(s) without a finish_reason \
+                 (no chunk said how the answer ended)",
+                stream.received()
+            )));
+        }
         return Err(Error::StreamTruncated {
             events: stream.received(),
             cause: None,
