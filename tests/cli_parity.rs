@@ -146,6 +146,18 @@ async fn assert_parity(
     compared
 }
 
+/// Runs a compiled workflow once, plain or streamed (the workflows' types differ,
+/// hence a macro): `run_plain_or_streamed!(workflow.run/run_streamed(args), streamed)`.
+macro_rules! run_plain_or_streamed {
+    ($workflow:ident . $plain:ident / $streamed_fn:ident ( $($arg:expr),* ), $streamed:expr) => {
+        if $streamed {
+            let _ = $workflow.$streamed_fn($($arg),*).into_result().await;
+        } else {
+            let _ = $workflow.$plain($($arg),*).await;
+        }
+    };
+}
+
 #[tokio::test]
 async fn the_cli_sends_what_the_compiled_workflow_sends() {
     let mut compared = 0;
@@ -156,14 +168,7 @@ async fn the_cli_sends_what_the_compiled_workflow_sends() {
         |gateway, streamed| {
             Box::pin(async move {
                 let workflow = quickstart::Workflow::new(quickstart::Vars {});
-                if streamed {
-                    let _ = workflow
-                        .run_streamed(&gateway, QUESTION)
-                        .into_result()
-                        .await;
-                } else {
-                    let _ = workflow.run(&gateway, QUESTION).await;
-                }
+                run_plain_or_streamed!(workflow.run / run_streamed(&gateway, QUESTION), streamed);
             })
         },
     )
@@ -175,14 +180,7 @@ async fn the_cli_sends_what_the_compiled_workflow_sends() {
         |gateway, streamed| {
             Box::pin(async move {
                 let workflow = switch_models::Workflow::new(switch_models::Vars {});
-                if streamed {
-                    let _ = workflow
-                        .run_streamed(&gateway, QUESTION)
-                        .into_result()
-                        .await;
-                } else {
-                    let _ = workflow.run(&gateway, QUESTION).await;
-                }
+                run_plain_or_streamed!(workflow.run / run_streamed(&gateway, QUESTION), streamed);
             })
         },
     )
@@ -198,14 +196,10 @@ async fn the_cli_sends_what_the_compiled_workflow_sends() {
                     let workflow = support::Workflow::new(support::Vars {
                         product: product.into(),
                     });
-                    if streamed {
-                        let _ = workflow
-                            .run_streamed(&gateway, QUESTION)
-                            .into_result()
-                            .await;
-                    } else {
-                        let _ = workflow.run(&gateway, QUESTION).await;
-                    }
+                    run_plain_or_streamed!(
+                        workflow.run / run_streamed(&gateway, QUESTION),
+                        streamed
+                    );
                 })
             },
         )
@@ -215,14 +209,7 @@ async fn the_cli_sends_what_the_compiled_workflow_sends() {
     compared += assert_parity(&spec("workflows/prompts.toml"), &[], |gateway, streamed| {
         Box::pin(async move {
             let workflow = prompts::Workflow::new(prompts::Vars {});
-            if streamed {
-                let _ = workflow
-                    .run_streamed(&gateway, QUESTION)
-                    .into_result()
-                    .await;
-            } else {
-                let _ = workflow.run(&gateway, QUESTION).await;
-            }
+            run_plain_or_streamed!(workflow.run / run_streamed(&gateway, QUESTION), streamed);
         })
     })
     .await;
@@ -233,14 +220,7 @@ async fn the_cli_sends_what_the_compiled_workflow_sends() {
         |gateway, streamed| {
             Box::pin(async move {
                 let workflow = respan_params::Workflow::new(respan_params::Vars {});
-                if streamed {
-                    let _ = workflow
-                        .run_streamed(&gateway, QUESTION)
-                        .into_result()
-                        .await;
-                } else {
-                    let _ = workflow.run(&gateway, QUESTION).await;
-                }
+                run_plain_or_streamed!(workflow.run / run_streamed(&gateway, QUESTION), streamed);
             })
         },
     )
@@ -257,14 +237,7 @@ async fn the_cli_sends_what_the_compiled_workflow_sends() {
     compared += assert_parity(&tools, &[], |gateway, streamed| {
         Box::pin(async move {
             let workflow = support_tools::Workflow::new(support_tools::Vars {});
-            if streamed {
-                let _ = workflow
-                    .run_streamed(&gateway, QUESTION)
-                    .into_result()
-                    .await;
-            } else {
-                let _ = workflow.run(&gateway, QUESTION).await;
-            }
+            run_plain_or_streamed!(workflow.run / run_streamed(&gateway, QUESTION), streamed);
         })
     })
     .await;
@@ -277,14 +250,7 @@ async fn the_cli_sends_what_the_compiled_workflow_sends() {
     compared += assert_parity(&ticket, &[], |gateway, streamed| {
         Box::pin(async move {
             let workflow = ticket::Workflow::new(ticket::Vars {});
-            if streamed {
-                let _ = workflow
-                    .run_streamed(&gateway, QUESTION)
-                    .into_result()
-                    .await;
-            } else {
-                let _ = workflow.run(&gateway, QUESTION).await;
-            }
+            run_plain_or_streamed!(workflow.run / run_streamed(&gateway, QUESTION), streamed);
         })
     })
     .await;
