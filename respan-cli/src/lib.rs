@@ -51,3 +51,11 @@ pub mod command;
 pub mod load;
 pub mod values;
 pub mod vars;
+
+/// A workflow source that must check clean, as a spec (the modules' unit tests).
+#[cfg(test)]
+fn test_spec(source: &str) -> respan_codegen::Spec {
+    let checked = respan_codegen::check_source("w.toml", source);
+    assert!(!checked.has_errors(), "{}", checked.render(false));
+    checked.spec.expect("a spec")
+}

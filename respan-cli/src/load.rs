@@ -288,11 +288,7 @@ fn quoted(items: &[String]) -> String {
 mod tests {
     use super::*;
 
-    fn spec(source: &str) -> Spec {
-        let checked = respan_codegen::check_source("w.toml", source);
-        assert!(!checked.has_errors(), "{}", checked.render(false));
-        checked.spec.unwrap()
-    }
+    use crate::test_spec as spec;
 
     const SHOP: &str = r#"
 [workflow]
