@@ -35,6 +35,10 @@
 //! - [`Runner`] / [`run`] / [`run_streamed`]: the run loop, returning a [`RunResult`]
 //!   (final output, last agent, [`RunItem`]s, raw responses, [`Usage`] in total and per
 //!   agent) or streaming [`RunEvent`]s.
+//! - Human approval: a tool that [`needs_approval`](FunctionTool::needs_approval)
+//!   stops [`Runner::run_resumable`] with a [`RunState`] (serde, versioned) to
+//!   [`approve`](RunState::approve) or [`reject`](RunState::reject) and
+//!   [`Runner::resume`], in this process or another.
 //! - [`Error`]: every failure, typed, with what to do; never the key.
 //! - `OfflineGateway` and `Gateway::from_env_or_offline` (feature `offline`, off by
 //!   default): a deterministic OpenAI-compatible gateway on 127.0.0.1, for running
