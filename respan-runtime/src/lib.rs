@@ -45,6 +45,7 @@
 #![warn(missing_docs)]
 
 mod agent;
+mod cassette;
 mod error;
 mod gateway;
 #[cfg(any(feature = "offline", feature = "testing"))]
@@ -76,7 +77,7 @@ pub use agent::{
 pub use error::Error;
 pub use gateway::{
     API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MODEL,
-    DEFAULT_TIMEOUT, Gateway, GatewayBuilder,
+    DEFAULT_TIMEOUT, Gateway, GatewayBuilder, RECORD_ENV, REPLAY_ENV,
 };
 pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 #[cfg(feature = "offline")]
