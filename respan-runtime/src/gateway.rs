@@ -476,6 +476,12 @@ impl GatewayBuilder {
     /// sets it for [`Gateway::from_env`]. Exchanges without a response (a refused
     /// connection, a timeout before the headers) are not recorded.
     ///
+    /// Only Respan's own request headers are written (`X-Data-Respan-Params`,
+    /// `X-Respan-*`), never `Authorization` or your default headers, and the key
+    /// is replaced by `[redacted]` wherever the gateway echoed it (a key shorter
+    /// than 8 characters, such as the offline gateway's `offline`, is a
+    /// placeholder and left alone).
+    ///
     /// ```no_run
     /// # fn demo() -> Result<(), respan_runtime::Error> {
     /// let gateway = respan_runtime::Gateway::builder_from_env()?

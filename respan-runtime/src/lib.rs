@@ -40,6 +40,11 @@
 //!   default): a deterministic OpenAI-compatible gateway on 127.0.0.1, for running
 //!   without a key. A development tool: the runtime's request path does not know it
 //!   exists, and a build without the feature does not compile it.
+//! - Record and replay: [`GatewayBuilder::record`] (or `RESPAN_RECORD=path`)
+//!   appends every exchange to a cassette of JSON lines, without the key;
+//!   [`Gateway::replay`] (or `RESPAN_REPLAY=path`) serves it back with no network,
+//!   matching requests by content, and a run that diverges fails with
+//!   [`Error::ReplayMismatch`] naming the first field that differs.
 //! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
 
 #![warn(missing_docs)]

@@ -317,7 +317,7 @@ async fn the_key_is_never_written() {
     // A gateway that echoes the key in a header and in its error body.
     fake.push(
         FakeResponse::error(401, &format!("invalid key Bearer {FAKE_API_KEY}"))
-            .header("x-echo-authorization", &format!("Bearer {FAKE_API_KEY}")),
+            .header("x-echo-authorization", format!("Bearer {FAKE_API_KEY}")),
     );
     fake.push(FakeResponse::text(format!("your key is {FAKE_API_KEY}")));
     let recorder = fake

@@ -8,7 +8,11 @@
 //! ```
 //!
 //! A streamed response has `chunks` (each as it arrived, with its time since the
-//! request was sent) and how the stream `end`ed instead of `body`.
+//! request was sent, as `text`, or `base64` when not UTF-8) instead of `body`,
+//! and how they `end`ed: `"complete"` (the server ended the body),
+//! `"stopped_reading"` (the run had what it needed, e.g. at `data: [DONE]`, or
+//! failed or was cancelled) or `{"error": "..."}` (the connection failed). A
+//! body that is not JSON is `text`.
 
 use std::collections::BTreeMap;
 use std::path::Path;

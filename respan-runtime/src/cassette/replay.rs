@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use super::diff::{self, Ignored};
-use super::format::{self, Body, End, Exchange, Request};
+use super::format::{self, Body, End, Request};
 use crate::error::Error;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -27,7 +27,7 @@ struct Recorded {
     line: usize,
     /// The request, without the ignored fields.
     request: Request,
-    exchange: Exchange,
+    response: format::Response,
 }
 
 impl std::fmt::Debug for Player {
@@ -46,8 +46,8 @@ impl Player {
             .into_iter()
             .map(|(line, exchange)| Recorded {
                 line,
-                request: normalised(exchange.request.clone(), &ignored),
-                exchange,
+                request: normalised(exchange.request, &ignored),
+                response: exchange.response,
             })
             .collect();
         Ok(Player {
@@ -82,7 +82,7 @@ impl Player {
             let distance = distance(&recorded.request, &sent);
             if distance == 0 {
                 served[index] = true;
-                return Ok(response(&recorded.exchange));
+                return Ok(response(&recorded.response));
             }
             if nearest.is_none_or(|(_, best)| distance < best) {
                 nearest = Some((index, distance));
@@ -153,8 +153,7 @@ fn first_difference(recorded: &Request, sent: &Request) -> (String, String, Stri
 }
 
 /// The recorded response, as the HTTP client would have returned it.
-fn response(exchange: &Exchange) -> reqwest::Response {
-    let recorded = &exchange.response;
+fn response(recorded: &format::Response) -> reqwest::Response {
     // Checked when the cassette was loaded.
     let body = match recorded.replay_body() {
         Ok(Body::Whole(bytes)) => reqwest::Body::from(bytes),
