@@ -156,7 +156,9 @@ pub enum Error {
         /// The line of the nearest recorded exchange.
         line: usize,
         /// The first field that differs, as a JSON path in the body
-        /// (`messages[0].content`), or `header NAME`, or `request` (method and path).
+        /// (`messages[0].content`), or `header NAME` (with the path inside it for
+        /// `X-Data-Respan-Params`, whose base64 JSON is decoded), or `request`
+        /// (method and path).
         field: String,
         /// The recorded value, shortened (`(absent)` when the field was not there).
         recorded: String,

@@ -376,7 +376,9 @@ async fn respan_headers_are_part_of_the_match() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, Error::ReplayMismatch { field, .. } if field == "header x-data-respan-params"),
+        matches!(&error, Error::ReplayMismatch { field, recorded, sent, .. }
+            if field == "header x-data-respan-params.customer_identifier"
+                && recorded == "\"user_1\"" && sent == "\"user_2\""),
         "{error:?}"
     );
     respan_runtime::run(&replay, &with("user_1"), "hi")

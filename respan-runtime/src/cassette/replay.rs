@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::diff::{self, Ignored};
 use super::format::{self, Body, End, Request};
 use crate::error::Error;
+use crate::respan::decode_respan_header;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -131,12 +132,19 @@ fn first_difference(recorded: &Request, sent: &Request) -> (String, String, Stri
         let (r, s) = diff::shown(found.recorded, found.sent);
         return (found.path, r, s);
     }
+    // `X-Data-Respan-Params` is base64 of JSON: compared as the JSON it holds.
     let headers = |request: &Request| {
         Value::Object(
             request
                 .headers
                 .iter()
-                .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+                .map(|(name, value)| {
+                    let decoded = decode_respan_header(value);
+                    (
+                        name.clone(),
+                        decoded.unwrap_or_else(|| Value::String(value.clone())),
+                    )
+                })
                 .collect(),
         )
     };
