@@ -566,12 +566,10 @@ mod tests {
     fn tables() -> Vec<&'static Table> {
         fn walk(ty: &'static Type, out: &mut Vec<&'static Table>) {
             match ty {
-                Type::Table(table) => {
-                    if !out.iter().any(|t| t.name == table.name) {
-                        out.push(table);
-                        for key in table.keys {
-                            walk(&key.ty, out);
-                        }
+                Type::Table(table) if !out.iter().any(|t| t.name == table.name) => {
+                    out.push(table);
+                    for key in table.keys {
+                        walk(&key.ty, out);
                     }
                 }
                 Type::Map(inner) => walk(inner, out),
