@@ -535,6 +535,11 @@ pub const TOOL: Table = Table {
             },
             "How long one call may take, in seconds (at most 86400). Default: 60.",
         ),
+        Key::new(
+            "needs_approval",
+            Type::Boolean,
+            "Whether a person approves each call before it runs (`respan run` asks on the terminal; a compiled workflow's resumable run pauses for it).",
+        ),
     ],
 };
 

@@ -846,6 +846,7 @@ impl Builder<'_, '_> {
         let mut tool = ToolSpec {
             description: None,
             timeout_secs: None,
+            needs_approval: None,
             name,
             parameters: None,
             rust: None,
@@ -858,6 +859,7 @@ impl Builder<'_, '_> {
             match key {
                 "description" => tool.description = r.string(key, value),
                 "timeout_secs" => tool.timeout_secs = r.float(key, value),
+                "needs_approval" => tool.needs_approval = r.boolean(key, value),
                 "parameters" => tool.parameters = r.json_table(key, value),
                 "rust" => tool.rust = r.string(key, value),
                 "command" => {
