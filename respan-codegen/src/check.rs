@@ -793,11 +793,16 @@ fn tool_use_behavior(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
 fn tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for tool in &spec.tools {
         if let Some(timeout) = &tool.timeout_secs
-            && !(timeout.value > 0.0 && timeout.value.is_finite() && timeout.value <= 86_400.0)
+            && !(timeout.value > 0.0
+                && timeout.value.is_finite()
+                && timeout.value <= format::MAX_TOOL_TIMEOUT_SECS)
         {
             out.push(out_of_range(
                 "timeout_secs",
-                "a positive number of seconds (at most 86400)",
+                &format!(
+                    "a positive number of seconds (at most {})",
+                    format::MAX_TOOL_TIMEOUT_SECS
+                ),
                 &timeout.value.to_string(),
                 timeout.span,
             ));

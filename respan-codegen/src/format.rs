@@ -104,25 +104,6 @@ pub enum Type {
     OneOf(&'static [Type]),
 }
 
-impl Type {
-    /// "a string", "an array of strings", ...: how the messages name the type.
-    pub fn expected(&self) -> String {
-        match self {
-            Type::String => "a string".into(),
-            Type::Boolean => "a boolean".into(),
-            Type::Integer { .. } => "an integer".into(),
-            Type::Number { .. } => "a number".into(),
-            Type::Enum(values) => format!("one of {}", crate::parse::list(values)),
-            Type::Strings => "an array of strings".into(),
-            Type::Table(_) | Type::Map(_) | Type::Open => "a table".into(),
-            Type::OneOf(types) => {
-                let names: Vec<String> = types.iter().map(Type::expected).collect();
-                names.join(" or ")
-            }
-        }
-    }
-}
-
 /// `temperature = 0..=2`, ...: a number key with an inclusive range.
 const fn number(min: f64, max: f64) -> Type {
     Type::Number {
@@ -138,6 +119,9 @@ pub const TOOL_USE_BEHAVIORS: &[&str] = &["run_llm_again", "stop_on_first_tool"]
 pub const PLACEMENTS: &[&str] = &["body", "respan_params", "header"];
 /// The `tool_choice` values that name no tool.
 pub const TOOL_CHOICES: &[&str] = &["auto", "required", "none"];
+
+/// The longest `timeout_secs` a tool may have: a day.
+pub const MAX_TOOL_TIMEOUT_SECS: f64 = 86_400.0;
 
 /// The whole file.
 pub const TOP: Table = Table {
@@ -531,7 +515,7 @@ pub const TOOL: Table = Table {
             Type::Number {
                 min: Some(0.0),
                 exclusive_min: true,
-                max: Some(86_400.0),
+                max: Some(MAX_TOOL_TIMEOUT_SECS),
             },
             "How long one call may take, in seconds (at most 86400). Default: 60.",
         ),
