@@ -41,6 +41,8 @@
 //!   without a key. A development tool: the runtime's request path does not know it
 //!   exists, and a build without the feature does not compile it.
 //! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
+//! - [`Session`]s: conversation memory across runs ([`Runner::session`]), in
+//!   memory ([`MemorySession`]) or in a SQLite file (`SqliteSession`, feature `sqlite`).
 
 #![warn(missing_docs)]
 
@@ -58,6 +60,7 @@ mod result;
 mod retry;
 mod runner;
 mod schema;
+mod session;
 mod settings;
 mod sse;
 mod stream;
@@ -89,6 +92,9 @@ pub use result::RunResult;
 pub use retry::{BoxFuture, RetryPolicy, Sleeper};
 pub use runner::{MULTIPLE_HANDOFFS_MESSAGE, Runner, TOOL_ERROR_MESSAGE, run, run_streamed};
 pub use schema::{schema_for, strict_schema};
+pub use session::{MemorySession, Session, SessionRunner, shared_run_lock};
+#[cfg(feature = "sqlite")]
+pub use session::{SQLITE_SCHEMA_VERSION, SqliteSession, SqliteStore};
 pub use settings::{ModelSettings, ToolChoice};
 pub use stream::{RunEvent, RunStream};
 pub use structured::{StructuredError, parse_structured};
