@@ -527,3 +527,56 @@ async fn chat_keeps_the_history_and_the_agent_that_answered() {
         Some(2)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_file_continues_the_conversation_in_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chat.db");
+    let db = db.to_str().unwrap();
+    let fake = FakeGateway::start().await.unwrap();
+    fake.push(FakeResponse::text("Hi Ada."));
+    fake.push(FakeResponse::text("You are Ada."));
+    for message in ["My name is Ada.", "Who am I?"] {
+        let out = run_against(
+            &fake,
+            &["run", "--session", db, "workflows/quickstart.toml", message],
+            None,
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    let messages = &fake.requests()[1].body["messages"];
+    assert_eq!(
+        messages.as_array().unwrap()[1..],
+        serde_json::json!([
+            {"role": "user", "content": "My name is Ada."},
+            {"role": "assistant", "content": "Hi Ada."},
+            {"role": "user", "content": "Who am I?"}
+        ])
+        .as_array()
+        .unwrap()[..]
+    );
+
+    // A file that cannot be opened is an error before any request.
+    let missing = dir.path().join("no-such-directory").join("chat.db");
+    let out = run_against(
+        &fake,
+        &[
+            "run",
+            "--session",
+            missing.to_str().unwrap(),
+            "workflows/quickstart.toml",
+            "Hi",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("could not open the session database")
+            && stderr.contains("directory exists"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests().len(), 2);
+}

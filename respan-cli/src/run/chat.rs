@@ -2,6 +2,8 @@
 //! turn sends the whole history (`RunResult::to_input_list`) and the new
 //! message; the agent that answered takes the next message, as the Agents
 //! SDK's demo loop does. Ctrl-D ends; Ctrl-C stops an answer (at the prompt: ends).
+//! With `--session FILE` the history is the file's: loaded by each run, and
+//! appended to, so a later chat (or run) continues the conversation.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal as _, Write as _};
@@ -94,7 +96,12 @@ pub(crate) async fn chat(
         let Some(agents) = sets.get(&current) else {
             return ExitCode::FAILURE;
         };
-        let mut input = history.clone();
+        // With `--session FILE` the run loads the history from the file itself.
+        let mut input = if session.stored.is_some() {
+            Vec::new()
+        } else {
+            history.clone()
+        };
         input.push(InputItem::user(message));
         let outcome = tokio::select! {
             outcome = session.stream(agents, Input::Items(input)) => outcome,

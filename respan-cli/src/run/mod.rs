@@ -23,6 +23,7 @@ use respan_cli::command::CommandSettings;
 use respan_cli::load::Load;
 use respan_runtime::{
     API_KEY_ENV, AgentSet, Error, Gateway, Input, OfflineGateway, RunEvent, RunResult, Runner,
+    SqliteSession,
 };
 
 use crate::ColorChoice;
@@ -52,6 +53,11 @@ pub(crate) struct RunArgs {
     /// Colors on stderr: auto (when stderr is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Keep the conversation in this SQLite file (created when missing): each
+    /// run continues the one stored there, under the workflow's name, and
+    /// appends its messages to it.
+    #[arg(long, value_name = "FILE")]
+    session: Option<PathBuf>,
 }
 
 /// Exit status for a usage mistake (clap uses it too).
@@ -82,6 +88,8 @@ pub(crate) struct Session<'s> {
     gateway: Gateway,
     runner: Runner,
     terminal: Shared,
+    /// `--session FILE`: the stored conversation each run continues.
+    stored: Option<SqliteSession>,
 }
 
 impl Session<'_> {
@@ -100,7 +108,13 @@ impl Session<'_> {
             .map(|agent| agent.name().to_string())
             .unwrap_or_default();
         lock(&self.terminal).start(&first);
-        let mut events = self.runner.run_streamed(&self.gateway, agents, input);
+        let mut events = match &self.stored {
+            Some(stored) => self
+                .runner
+                .session(stored)
+                .run_streamed(&self.gateway, agents, input),
+            None => self.runner.run_streamed(&self.gateway, agents, input),
+        };
         let outcome = loop {
             match events.next().await {
                 None => {
@@ -209,6 +223,17 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
         },
     };
 
+    let stored = match &args.session {
+        Some(file) => match SqliteSession::open(file, &spec.workflow.name.value) {
+            Ok(stored) => Some(stored),
+            Err(error) => {
+                say_error(&error.to_string());
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+
     let (gateway, notice) = match connect(args.offline, std::io::stdout().is_terminal()).await {
         Ok(connected) => connected,
         Err(error) => {
@@ -229,6 +254,7 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
         gateway,
         runner,
         terminal,
+        stored,
     };
 
     if interactive {

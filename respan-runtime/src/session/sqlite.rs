@@ -316,3 +316,30 @@ impl Session for SqliteSession {
         shared_run_lock(&self.lock_key)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_of_a_later_schema_version_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("sessions.db");
+        SqliteStore::open(&path).expect("a new file gets the tables");
+        SqliteStore::open(&path).expect("and opens again");
+        Connection::open(&path)
+            .and_then(|db| {
+                db.execute(
+                    "UPDATE respan_meta SET value = '2' WHERE key = 'schema_version'",
+                    [],
+                )
+            })
+            .expect("bump the version");
+        let error = SqliteStore::open(&path).expect_err("version 2 is not read");
+        let message = error.to_string();
+        assert!(
+            message.contains("schema version 2") && message.contains("reads version 1"),
+            "{message}"
+        );
+    }
+}
