@@ -976,20 +976,11 @@ impl Module<'_> {
         let plain = quote! { ::respan::Runner::new() };
         let in_session = quote! { ::respan::Runner::new().session(session) };
         let run_with_body = |runner: &TokenStream| {
+            let run = quote! { #runner.run_with(gateway, &self.agents, input, context).await };
             if typed {
-                let conversion = self.output_conversion();
-                quote! {
-                    let result = #runner
-                        .run_with(gateway, &self.agents, input, context)
-                        .await?;
-                    #conversion
-                }
+                quote! { #run.and_then(typed_output) }
             } else {
-                quote! {
-                    #runner
-                        .run_with(gateway, &self.agents, input, context)
-                        .await
-                }
+                run
             }
         };
         let output_doc = if typed {
@@ -1014,24 +1005,32 @@ impl Module<'_> {
             TokenStream::new()
         };
         let streamed_body = |runner: &TokenStream| {
+            let run = quote! { #runner.run_streamed_with(gateway, &self.agents, input, context) };
             if typed {
-                let conversion = self.output_conversion();
-                quote! {
-                    #runner
-                        .run_streamed_with(gateway, &self.agents, input, context)
-                        .map_completed(|result| #conversion)
-                }
+                quote! { #run.map_completed(typed_output) }
             } else {
-                quote! {
-                    #runner.run_streamed_with(gateway, &self.agents, input, context)
-                }
+                run
             }
         };
+        // One conversion of the text result into the answering agent's `Output`.
+        let typed_output = typed.then(|| {
+            let conversion = self.output_conversion();
+            quote! {
+                /// A run's result with its final output as the answering agent's [`Output`].
+                fn typed_output(
+                    result: ::respan::RunResult<Agent>,
+                ) -> ::core::result::Result<::respan::RunResult<Agent, Output>, ::respan::Error> {
+                    #conversion
+                }
+            }
+        });
         let (run_with_plain, run_with_in_session) =
             (run_with_body(&plain), run_with_body(&in_session));
         let (streamed_plain, streamed_in_session) =
             (streamed_body(&plain), streamed_body(&in_session));
         quote! {
+            #typed_output
+
             #[doc = #doc]
             ///
             /// `C` is the run's context, the state the workflow's tools read
