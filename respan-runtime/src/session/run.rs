@@ -5,7 +5,7 @@ use crate::agent::{AgentKey, AgentSet};
 use crate::error::Error;
 use crate::gateway::Gateway;
 use crate::items::{Input, InputItem};
-use crate::result::RunResult;
+use crate::result::{RunOutcome, RunResult};
 use crate::runner::Runner;
 use crate::session::{Session, cut_at_safe_start};
 use crate::stream::{Progress, RunEvent, RunStream};
@@ -147,7 +147,7 @@ impl<'s> SessionRunner<'s> {
                         }
                         Err(result) => {
                             this.save(&result, loaded).await?;
-                            return Ok(*result);
+                            return Ok(RunOutcome::Completed(*result));
                         }
                     }
                 }
