@@ -24,6 +24,9 @@ impl Runner {
     /// - Only a run that completes appends; a failed or cancelled run leaves
     ///   the session as it was (the SDK saves after each turn instead; here a
     ///   session never holds a half run, e.g. a tool call without its result).
+    /// - A tool that needs approval fails the run with
+    ///   [`Error::ApprovalRequired`], as [`Runner::run`] does: runs in a session
+    ///   are not resumable yet, and such a run appends nothing.
     ///
     /// ```no_run
     /// # async fn demo(gateway: respan_runtime::Gateway, agents: respan_runtime::AgentSet) -> Result<(), respan_runtime::Error> {
