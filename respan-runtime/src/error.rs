@@ -168,6 +168,12 @@ pub enum Error {
         /// What was wrong, with the raw text.
         source: crate::structured::StructuredError,
     },
+
+    /// A step of a durable run (see [`crate::journal`]) failed, and this is the
+    /// error its journal recorded: the run was replayed, so the original error
+    /// value is gone and only its message is left.
+    #[error("{0}")]
+    Journaled(String),
 }
 
 impl Error {

@@ -183,7 +183,7 @@ impl<K> RunItem<K> {
 }
 
 /// One model response of a run, as the gateway returned it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelResponse {
     /// The completion id (`chatcmpl-...`), when sent.
     pub id: Option<String>,

@@ -11,6 +11,7 @@ use crate::agent::{AgentKey, AgentSet, ToolUseBehavior};
 use crate::error::{Error, gateway_message};
 use crate::gateway::Gateway;
 use crate::items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
+use crate::journal::{Journal, NoJournal};
 use crate::result::RunResult;
 use crate::stream::{Progress, RunEvent, RunStream};
 use crate::tool::Tool;
@@ -91,8 +92,32 @@ impl Runner {
         input: impl Into<Input>,
         context: &C,
     ) -> Result<RunResult<K>, Error> {
+        self.run_journaled(gateway, agents, input, context, &NoJournal)
+            .await
+    }
+
+    /// Runs `agents` with a context, every model request and tool call going
+    /// through `journal` (see [`crate::journal`]): how a durable engine records
+    /// them, so a run replayed after a crash does not repeat them.
+    pub async fn run_journaled<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        input: impl Into<Input>,
+        context: &C,
+        journal: &dyn Journal,
+    ) -> Result<RunResult<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
-        drive(gateway, agents, input.into(), max_turns, None, context).await
+        drive(
+            gateway,
+            agents,
+            input.into(),
+            max_turns,
+            None,
+            context,
+            journal,
+        )
+        .await
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
@@ -143,9 +168,18 @@ impl Runner {
         let input = input.into();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         RunStream::new(
-            Box::pin(
-                async move { drive(gateway, agents, input, max_turns, Some(tx), context).await },
-            ),
+            Box::pin(async move {
+                drive(
+                    gateway,
+                    agents,
+                    input,
+                    max_turns,
+                    Some(tx),
+                    context,
+                    &NoJournal,
+                )
+                .await
+            }),
             rx,
         )
     }
@@ -192,6 +226,7 @@ async fn drive<K: AgentKey, C: Sync>(
     max_turns: u32,
     events: Option<UnboundedSender<Progress<K>>>,
     context: &C,
+    journal: &dyn Journal,
 ) -> Result<RunResult<K>, Error> {
     let prepared = agents.prepared()?;
     let mut current = prepared.entry;
@@ -225,11 +260,16 @@ async fn drive<K: AgentKey, C: Sync>(
             fixed: &parts.fixed,
         };
         let headers = &parts.headers;
-        let response = match &events {
-            None => complete(gateway, &body, headers).await,
-            Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await,
-        }
-        .map_err(|error| gateway.redact(error))?;
+        let request = async {
+            match &events {
+                None => complete(gateway, &body, headers).await,
+                Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await,
+            }
+            .map_err(|error| gateway.redact(error))
+        };
+        let response = journal
+            .model_request(agent.name(), Box::pin(request))
+            .await?;
         usage.add(&response.usage);
         usage_by_agent.add(agent.key(), &response.usage);
         let (content, calls) = match &response.message {
@@ -298,11 +338,11 @@ async fn drive<K: AgentKey, C: Sync>(
             );
         }
         // Tools the model asked for together run concurrently; results keep call order.
-        let outputs =
-            join_all(tool_calls.iter().map(|(call, tool)| {
-                run_tool(agent.tools()[*tool].as_ref(), &call.function, context)
-            }))
-            .await;
+        let outputs = join_all(tool_calls.iter().map(|(call, tool)| {
+            let run = run_tool(agent.tools()[*tool].as_ref(), &call.function, context);
+            journal.tool_call(call, Box::pin(run))
+        }))
+        .await;
         // What `tool_use_behavior` makes final (a handoff in the same answer wins).
         let stop_output = match agent.tool_use() {
             ToolUseBehavior::RunLlmAgain => None,
