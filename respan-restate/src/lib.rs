@@ -26,10 +26,13 @@
 
 #![warn(missing_docs)]
 
+mod approval;
 mod journal;
 mod service;
 
-pub use service::{DurableWorkflow, RUN_HANDLER, RunInput, RunOutput, RunRequest};
+pub use approval::PendingApproval;
+pub use respan_runtime::Decision;
+pub use service::{DurableWorkflow, PENDING_HANDLER, RUN_HANDLER, RunInput, RunOutput, RunRequest};
 
 /// The Restate SDK this crate serves with (for binding more services to one endpoint).
 pub use restate_sdk;

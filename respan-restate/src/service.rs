@@ -4,17 +4,23 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use respan_runtime::{AgentKey, AgentSet, Error, Gateway, Input, InputItem, Runner, Usage};
+use respan_runtime::{
+    AgentKey, AgentSet, Error, Gateway, Input, InputItem, RunOutcome, Runner, Usage,
+};
 use restate_sdk::discovery;
 use restate_sdk::endpoint::{self, ContextInternal, Endpoint};
 use restate_sdk::prelude::*;
 use restate_sdk::service::{IntoServiceDefinition, Service, ServiceDefinition, macro_support};
 use serde::{Deserialize, Serialize};
 
+use crate::approval::{self, PENDING_STATE, PendingApproval};
 use crate::journal::RestateJournal;
 
 /// The handler that runs the agents (`POST /<service>/<run key>/run`).
 pub const RUN_HANDLER: &str = "run";
+/// The shared handler that lists the calls a run waits to have approved
+/// (`POST /<service>/<run key>/pending`): a list of [`PendingApproval`].
+pub const PENDING_HANDLER: &str = "pending";
 
 /// The body of a run request: `{"input": "a message"}`, or a conversation
 /// (`{"input": [{"role": "user", "content": "..."}, ...]}`).
@@ -167,19 +173,28 @@ impl<K: AgentKey, C: Send + Sync + 'static> Served<K, C> {
         ctx: WorkflowContext<'_>,
         request: RunRequest,
     ) -> HandlerResult<Json<RunOutput>> {
+        // The same input and journal end the same way: retrying would not help.
+        let terminal = |error: Error| TerminalError::new(error.to_string());
         let journal = RestateJournal::new(&ctx);
-        let result = self
+        let (gateway, agents, context) = (&self.gateway, &self.agents, &self.context);
+        let mut outcome = self
             .runner
-            .run_journaled(
-                &self.gateway,
-                &self.agents,
-                request.input,
-                &self.context,
-                &journal,
-            )
+            .run_journaled(gateway, agents, request.input, context, &journal)
             .await
-            // The same input and journal end the same way: retrying would not help.
-            .map_err(|error| TerminalError::new(error.to_string()))?;
+            .map_err(terminal)?;
+        let result = loop {
+            match outcome {
+                RunOutcome::Completed(result) => break result,
+                RunOutcome::Interrupted(mut state) => {
+                    approval::decide(&ctx, &mut state).await?;
+                    outcome = self
+                        .runner
+                        .resume_journaled(gateway, agents, state, context, &journal)
+                        .await
+                        .map_err(terminal)?;
+                }
+            }
+        };
         let history = result.to_input_list();
         Ok(Json(RunOutput {
             run_id: ctx.invocation_id().to_string(),
@@ -226,6 +241,18 @@ impl<K: AgentKey, C: Send + Sync + 'static> Service for Dispatcher<K, C> {
                     ctx.end();
                     Ok(())
                 }
+                PENDING_HANDLER => {
+                    let (_, metadata) = ctx.input::<()>().await;
+                    let shared: SharedWorkflowContext<'_> = (&ctx, metadata).into();
+                    let pending = shared
+                        .get::<Json<Vec<PendingApproval>>>(PENDING_STATE)
+                        .await
+                        .map(|pending| pending.unwrap_or_default())
+                        .map_err(HandlerError::from);
+                    ctx.handle_handler_result(pending);
+                    ctx.end();
+                    Ok(())
+                }
                 _ => Err(endpoint::Error::unknown_handler(
                     ctx.service_name(),
                     ctx.handler_name(),
@@ -255,6 +282,25 @@ fn discovery_of(name: &str) -> discovery::Service {
             documentation: Some(
                 "Runs the agents on the input; the run id is the invocation id.".to_string(),
             ),
+            metadata: Default::default(),
+            abort_timeout: None,
+            inactivity_timeout: None,
+            journal_retention: None,
+            idempotency_retention: None,
+            workflow_completion_retention: None,
+            enable_lazy_state: None,
+            ingress_private: None,
+            retry_policy_initial_interval: None,
+            retry_policy_max_interval: None,
+            retry_policy_max_attempts: None,
+            retry_policy_exponentiation_factor: None,
+            retry_policy_on_max_attempts: None,
+        }, discovery::Handler {
+            name: discovery::HandlerName::try_from(PENDING_HANDLER).expect("a valid handler name"),
+            input: Some(discovery::InputPayload::empty()),
+            output: Some(discovery::OutputPayload::from_metadata::<Json<Vec<PendingApproval>>>()),
+            ty: Some(discovery::HandlerType::Shared),
+            documentation: Some("The tool calls the run waits to have approved, with the awakeable to resolve for each.".to_string()),
             metadata: Default::default(),
             abort_timeout: None,
             inactivity_timeout: None,

@@ -16,6 +16,13 @@
 //! saw each of the four model requests exactly once, and they are the plain
 //! run's requests; the INV-42 lookup, which completed, ran once; the INV-43
 //! lookup, cut short, ran again.
+//!
+//! Then approvals: a `Refunds` run whose `refund` tool needs approval calls it
+//! twice; the run lists both calls (with their awakeables) through its
+//! `pending` handler and waits. The service is restarted while it waits; one
+//! call is approved and the other rejected by resolving the awakeables through
+//! Restate's ingress; the run resumes: only the approved refund runs, and the
+//! model is told the rejection's message.
 
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener};
@@ -24,8 +31,10 @@ use std::process::{Child, Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use respan::testing::{FAKE_API_KEY, FakeGateway, FakeResponse};
-use respan::{Gateway, respan_tool};
-use respan_restate::{DurableWorkflow, RunOutput};
+use respan::{Agent, AgentSet, FunctionTool, Gateway, respan_tool};
+use respan_restate::restate_sdk::endpoint::Endpoint;
+use respan_restate::restate_sdk::http_server::HttpServer;
+use respan_restate::{DurableWorkflow, PendingApproval, RunOutput};
 use serde_json::{Value, json};
 
 respan::workflow!("../workflows/support_tools.toml");
@@ -74,6 +83,50 @@ fn script() -> Vec<FakeResponse> {
     ]
 }
 
+const REFUNDS: &str = "Refunds";
+const REJECTION: &str = "Refunds of INV-43 need a manager.";
+const REFUND_ANSWER: &str = "INV-42 is refunded; INV-43 needs a manager.";
+
+/// The refunds run's answers.
+fn refund_script() -> Vec<FakeResponse> {
+    vec![
+        FakeResponse::tool_calls([
+            ("refund", r#"{"invoice_id":"INV-42"}"#),
+            ("refund", r#"{"invoice_id":"INV-43"}"#),
+        ]),
+        FakeResponse::text(REFUND_ANSWER),
+    ]
+}
+
+/// An agent whose `refund` tool waits for a person's approval (logged like lookups).
+fn refund_agents() -> AgentSet<String, Desk> {
+    let refund = FunctionTool::with_context(
+        "refund",
+        "Refunds an invoice.",
+        json!({"type": "object", "properties": {"invoice_id": {"type": "string"}},
+               "required": ["invoice_id"], "additionalProperties": false}),
+        |desk: &Desk, args| {
+            let invoice = args["invoice_id"].as_str().unwrap_or_default().to_string();
+            let logged = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&desk.log)
+                .and_then(|mut log| writeln!(log, "refund {invoice}"));
+            std::future::ready(match logged {
+                Ok(()) => Ok(format!("refunded {invoice}")),
+                Err(error) => Err(error.to_string().into()),
+            })
+        },
+    )
+    .needs_approval(true);
+    AgentSet::new(REFUNDS.to_string()).context::<Desk>().agent(
+        Agent::named(REFUNDS)
+            .context::<Desk>()
+            .instructions("Refund the invoices the customer names.")
+            .tool(refund),
+    )
+}
+
 fn main() -> ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -113,11 +166,19 @@ async fn serve() {
         log: env("TOOL_LOG").into(),
         hang_on: std::env::var("HANG_ON").ok(),
     };
+    let refund_desk = Desk {
+        log: desk.log.clone(),
+        hang_on: None,
+    };
     let workflow = support_tools::Workflow::<Desk>::with_context(support_tools::Vars {});
-    let durable = DurableWorkflow::with_context(SERVICE, gateway, workflow.agents().clone(), desk)
+    let support =
+        DurableWorkflow::with_context(SERVICE, gateway.clone(), workflow.agents().clone(), desk)
+            .expect("a valid service name");
+    let refunds = DurableWorkflow::with_context(REFUNDS, gateway, refund_agents(), refund_desk)
         .expect("a valid service name");
-    durable
-        .serve(env("SERVICE_ADDR").parse().expect("an address"))
+    let endpoint = Endpoint::builder().bind(support).bind(refunds).build();
+    HttpServer::new(endpoint)
+        .listen_and_serve(env("SERVICE_ADDR").parse().expect("an address"))
         .await;
 }
 
@@ -289,25 +350,7 @@ async fn scenario(server: &Path, dir: &Path) -> Result<(), String> {
     children.0.push(start_service(2, None)?);
 
     // Wait for the run's result (Restate retries the invocation on the new process).
-    let deadline = Instant::now() + WAIT;
-    let output: RunOutput = loop {
-        let (status, body) = http(
-            "GET",
-            &format!("{ingress_url}/restate/invocation/{invocation_id}/output"),
-            None,
-        )
-        .await?;
-        if status == 200 {
-            break serde_json::from_value(body.clone())
-                .map_err(|e| format!("the run's output {body} is not a RunOutput: {e}"))?;
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "the run did not complete within {WAIT:?}: HTTP {status}: {body}"
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let output = run_output(&ingress_url, &invocation_id).await?;
 
     check(output.run_id == invocation_id, || {
         format!(
@@ -353,7 +396,158 @@ async fn scenario(server: &Path, dir: &Path) -> Result<(), String> {
             "tool calls {calls:?}: INV-42 completed before the kill and must not run again; INV-43 was cut short and runs again"
         )
     })?;
+
+    // Approvals, resolved through Restate's awakeables; the plain run decides the same.
+    for response in refund_script() {
+        fake.push(response.clone());
+        plain_gateway.push(response);
+    }
+    let refund_question = "Refund INV-42 and INV-43, please.";
+    let plain_refunds = plain_refund_run(&plain_gateway, refund_question, dir).await?;
+    let (status, body) = http(
+        "POST",
+        &format!("{ingress_url}/{REFUNDS}/ticket-2/run/send"),
+        Some(json!({"input": refund_question})),
+    )
+    .await?;
+    if status >= 300 {
+        return Err(format!("starting the refunds run: HTTP {status}: {body}"));
+    }
+    let refunds_id = body["invocationId"]
+        .as_str()
+        .ok_or_else(|| format!("no invocationId in {body}"))?
+        .to_string();
+    let pending_url = format!("{ingress_url}/{REFUNDS}/ticket-2/pending");
+    let mut pending: Vec<PendingApproval> = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    while pending.len() != 2 {
+        if let Ok((200, body)) = http("POST", &pending_url, None).await {
+            pending = serde_json::from_value(body).unwrap_or_default();
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the refunds run did not list two calls to approve within {WAIT:?}: {pending:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The run waits in Restate, not in the process: restart the service meanwhile.
+    drop(Processes(vec![
+        children.0.pop().expect("the second service"),
+    ]));
+    children.0.push(start_service(3, None)?);
+    for approval in &pending {
+        check(
+            approval.tool == "refund" && approval.agent == REFUNDS,
+            || format!("pending approval {approval:?}"),
+        )?;
+        let decision = if approval.arguments.contains("INV-42") {
+            json!({"decision": "approved"})
+        } else {
+            json!({"decision": "rejected", "message": REJECTION})
+        };
+        let url = format!(
+            "{ingress_url}/restate/awakeables/{}/resolve",
+            approval.awakeable_id
+        );
+        let (status, body) = http("POST", &url, Some(decision)).await?;
+        if status >= 300 {
+            return Err(format!("resolving {url}: HTTP {status}: {body}"));
+        }
+    }
+    let refunded = run_output(&ingress_url, &refunds_id).await?;
+    check(refunded.final_output == REFUND_ANSWER, || {
+        format!("refunds run output {:?}", refunded.final_output)
+    })?;
+    let (status, body) = http("POST", &pending_url, None).await?;
+    check(status == 200 && body == json!([]), || {
+        format!("nothing is pending after the decisions: HTTP {status}: {body}")
+    })?;
+    let calls = std::fs::read_to_string(&tool_log).map_err(|e| e.to_string())?;
+    let refunds: Vec<&str> = calls.lines().filter(|l| l.starts_with("refund")).collect();
+    check(refunds == ["refund INV-42"], || {
+        format!("refunds {refunds:?}: only the approved call runs, once")
+    })?;
+    let durable_bodies = fake.bodies();
+    let plain_bodies = plain_gateway.bodies();
+    check(
+        durable_bodies.len() == 6 && durable_bodies == plain_bodies,
+        || {
+            format!(
+                "the refunds run's requests differ from the plain run's:\n{durable_bodies:#?}\n{plain_bodies:#?}"
+            )
+        },
+    )?;
+    check(durable_bodies[5].to_string().contains(REJECTION), || {
+        "the model is told the rejection's message".to_string()
+    })?;
+    check(plain_refunds == REFUND_ANSWER, || {
+        format!("the plain refunds run answered {plain_refunds:?}")
+    })?;
     Ok(())
+}
+
+/// The refunds run without Restate: stops for approval, INV-42 approved,
+/// INV-43 rejected, resumed. Its answer.
+async fn plain_refund_run(
+    gateway: &FakeGateway,
+    question: &str,
+    dir: &Path,
+) -> Result<String, String> {
+    let desk = Desk {
+        log: dir.join("plain-tool.log"),
+        hang_on: None,
+    };
+    let gateway = gateway.gateway().map_err(|e| e.to_string())?;
+    let agents = refund_agents();
+    let runner = respan::Runner::new();
+    let outcome = runner
+        .run_resumable_with(&gateway, &agents, question, &desk)
+        .await
+        .map_err(|e| e.to_string())?;
+    let respan::RunOutcome::Interrupted(mut state) = outcome else {
+        return Err("the plain refunds run did not stop for approval".into());
+    };
+    let ids: Vec<(String, String)> = state
+        .pending()
+        .map(|a| (a.call_id.clone(), a.arguments.clone()))
+        .collect();
+    for (id, arguments) in ids {
+        if arguments.contains("INV-42") {
+            state.approve(&id).map_err(|e| e.to_string())?;
+        } else {
+            state.reject(&id, REJECTION).map_err(|e| e.to_string())?;
+        }
+    }
+    let result = runner
+        .resume_with(&gateway, &agents, state, &desk)
+        .await
+        .and_then(|outcome| outcome.into_result())
+        .map_err(|e| e.to_string())?;
+    Ok(result.final_output)
+}
+
+/// Waits for a run's output (`GET /restate/invocation/<id>/output` until it is there).
+async fn run_output(ingress_url: &str, invocation_id: &str) -> Result<RunOutput, String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (status, body) = http(
+            "GET",
+            &format!("{ingress_url}/restate/invocation/{invocation_id}/output"),
+            None,
+        )
+        .await?;
+        if status == 200 {
+            return serde_json::from_value(body.clone())
+                .map_err(|e| format!("the run's output {body} is not a RunOutput: {e}"));
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the run did not complete within {WAIT:?}: HTTP {status}: {body}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {

@@ -151,6 +151,7 @@ async fn every_request_and_tool_call_goes_through_the_journal_in_order() {
             &journal,
         )
         .await
+        .and_then(|outcome| outcome.into_result())
         .expect("run");
     assert_eq!(result.final_output, "Both refunded.");
     let steps = journal.0.into_inner().unwrap();
@@ -198,6 +199,7 @@ async fn a_run_replayed_from_its_journal_sends_nothing_and_ends_the_same() {
             &recorder,
         )
         .await
+        .and_then(|outcome| outcome.into_result())
         .expect("run");
     assert_eq!(fake.requests().len(), 3);
 
@@ -225,6 +227,7 @@ async fn a_run_replayed_from_its_journal_sends_nothing_and_ends_the_same() {
             &replayer,
         )
         .await
+        .and_then(|outcome| outcome.into_result())
         .expect("replay");
     assert_eq!(replayed, first);
     assert_eq!(fake.requests().len(), 3, "the replay sent no request");
@@ -256,6 +259,7 @@ async fn a_recorded_failure_ends_the_run_with_its_message() {
     let error = Runner::new()
         .run_journaled(&fake.gateway().unwrap(), &agents(), "hi", &refunds, &Failed)
         .await
+        .and_then(|outcome| outcome.into_result())
         .expect_err("the recorded failure");
     assert_eq!(
         error.to_string(),
