@@ -13,6 +13,10 @@
 //!   [`Endpoint`](restate_sdk::endpoint::Endpoint).
 //! - [`RunRequest`] / [`RunOutput`]: the handler's JSON in and out; the run id is
 //!   the Restate invocation id.
+//! - Approvals: a tool call that needs approval makes the run wait on one Restate
+//!   awakeable per call; the workflow's shared `pending` handler lists them
+//!   ([`PendingApproval`]), and resolving an awakeable with a [`Decision`] as JSON
+//!   (`POST /restate/awakeables/<id>/resolve`) decides it. The run then resumes.
 //!
 //! Start a run through Restate's ingress, with a key of your choice:
 //!
