@@ -71,3 +71,24 @@ pub(crate) async fn decide<K: AgentKey>(
     ctx.clear(PENDING_STATE);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_decisions_an_awakeable_is_resolved_with() {
+        let approved: Decision = serde_json::from_str(r#"{"decision": "approved"}"#).unwrap();
+        assert_eq!(approved, Decision::Approved);
+        let rejected: Decision =
+            serde_json::from_str(r#"{"decision": "rejected", "message": "Ask a manager."}"#)
+                .unwrap();
+        assert_eq!(
+            rejected,
+            Decision::Rejected {
+                message: "Ask a manager.".into()
+            }
+        );
+        assert!(serde_json::from_str::<Decision>(r#"{"decision": "yes"}"#).is_err());
+    }
+}

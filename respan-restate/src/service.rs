@@ -140,12 +140,6 @@ impl<K: AgentKey, C: Send + Sync + 'static> DurableWorkflow<K, C> {
         })
     }
 
-    /// Overrides the agent set's bound on model requests per run.
-    pub fn max_turns(mut self, n: u32) -> Self {
-        self.served.runner = self.served.runner.max_turns(n);
-        self
-    }
-
     /// The Restate service name.
     pub fn name(&self) -> &str {
         &self.served.name
@@ -328,5 +322,74 @@ fn discovery_of(name: &str) -> discovery::Service {
         retry_policy_max_attempts: None,
         retry_policy_exponentiation_factor: None,
         retry_policy_on_max_attempts: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_name_restate_rejects_is_a_config_error_that_says_what_to_use() {
+        for bad in [
+            "",
+            "9lives",
+            "support tools",
+            "Support-Tools",
+            "Support/Tools",
+        ] {
+            let error = check_service_name(bad).expect_err(bad);
+            assert!(matches!(error, Error::Config(_)), "{bad}: {error:?}");
+            assert!(error.to_string().contains("e.g. \"Support\""), "{error}");
+        }
+        for good in ["Support", "SupportTools", "support_tools", "_Agents2"] {
+            check_service_name(good).expect(good);
+        }
+    }
+
+    #[test]
+    fn a_run_request_is_a_message_or_a_conversation_and_nothing_else() {
+        let text: RunRequest = serde_json::from_str(r#"{"input": "Hello"}"#).unwrap();
+        assert_eq!(Input::from(text.input), Input::Text("Hello".into()));
+        let items: RunRequest = serde_json::from_str(
+            r#"{"input": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Input::from(items.input),
+            Input::Items(vec![InputItem::user("Hi"), InputItem::assistant("Hello")])
+        );
+        for bad in [
+            r#"{}"#,
+            r#"{"input": 3}"#,
+            r#"{"input": "Hi", "max_turns": 2}"#,
+        ] {
+            assert!(serde_json::from_str::<RunRequest>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_discovery_names_the_workflow_and_its_two_handlers() {
+        let service = discovery_of("SupportTools");
+        assert_eq!(service.name.to_string(), "SupportTools");
+        assert!(matches!(service.ty, discovery::ServiceType::Workflow));
+        let handlers: Vec<(String, Option<discovery::HandlerType>)> = service
+            .handlers
+            .iter()
+            .map(|h| (h.name.to_string(), h.ty))
+            .collect();
+        assert_eq!(
+            handlers,
+            [
+                (
+                    RUN_HANDLER.to_string(),
+                    Some(discovery::HandlerType::Workflow)
+                ),
+                (
+                    PENDING_HANDLER.to_string(),
+                    Some(discovery::HandlerType::Shared)
+                ),
+            ]
+        );
     }
 }
