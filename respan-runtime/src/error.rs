@@ -245,6 +245,12 @@ pub enum Error {
     /// message says which store, which file and what to do.
     #[error("session store: {0}")]
     Session(String),
+
+    /// A step of a durable run (see [`crate::journal`]) failed, and this is the
+    /// error its journal recorded: the run was replayed, so the original error
+    /// value is gone and only its message is left.
+    #[error("{0}")]
+    Journaled(String),
 }
 
 impl Error {

@@ -63,6 +63,7 @@ mod gateway;
 #[cfg(any(feature = "offline", feature = "testing"))]
 mod http_server;
 mod items;
+pub mod journal;
 #[cfg(feature = "offline")]
 mod offline;
 mod output;

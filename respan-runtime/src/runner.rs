@@ -12,6 +12,7 @@ use crate::approval::{self, Resolved, interrupted_calls};
 use crate::error::{Error, gateway_message};
 use crate::gateway::Gateway;
 use crate::items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
+use crate::journal::{Journal, NoJournal};
 use crate::result::{RunOutcome, RunResult};
 use crate::state::{RunState, ToolApproval};
 use crate::stream::{Progress, RunEvent, RunStream};
@@ -123,7 +124,7 @@ impl Runner {
     ) -> Result<RunOutcome<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let start = Start::Input(input.into());
-        drive(gateway, agents, start, max_turns, None, context).await
+        drive(gateway, agents, start, max_turns, None, context, &NoJournal).await
     }
 
     /// Continues a run stopped for approval, with the same agents (in this
@@ -154,7 +155,37 @@ impl Runner {
     ) -> Result<RunOutcome<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let start = Start::Resume(state);
-        drive(gateway, agents, start, max_turns, None, context).await
+        drive(gateway, agents, start, max_turns, None, context, &NoJournal).await
+    }
+
+    /// [`Runner::run_resumable_with`] with every model request and tool call
+    /// going through `journal` (see [`crate::journal`]): how a durable engine
+    /// records them, so a run replayed after a crash does not repeat them.
+    pub async fn run_journaled<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        input: impl Into<Input>,
+        context: &C,
+        journal: &dyn Journal,
+    ) -> Result<RunOutcome<K>, Error> {
+        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        let start = Start::Input(input.into());
+        drive(gateway, agents, start, max_turns, None, context, journal).await
+    }
+
+    /// [`Runner::resume_with`] through `journal` (see [`Runner::run_journaled`]).
+    pub async fn resume_journaled<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        state: RunState<K>,
+        context: &C,
+        journal: &dyn Journal,
+    ) -> Result<RunOutcome<K>, Error> {
+        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        let start = Start::Resume(state);
+        drive(gateway, agents, start, max_turns, None, context, journal).await
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
@@ -207,7 +238,15 @@ impl Runner {
         RunStream::new(
             Box::pin(async move {
                 let start = Start::Input(input);
-                let outcome = drive(gateway, agents, start, max_turns, Some(tx), context);
+                let outcome = drive(
+                    gateway,
+                    agents,
+                    start,
+                    max_turns,
+                    Some(tx),
+                    context,
+                    &NoJournal,
+                );
                 // This stream cannot stop for approval: an interruption is an error.
                 outcome.await?.into_result().map(RunOutcome::Completed)
             }),
@@ -248,7 +287,15 @@ impl Runner {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         RunStream::new(
-            Box::pin(drive(gateway, agents, start, max_turns, Some(tx), context)),
+            Box::pin(drive(
+                gateway,
+                agents,
+                start,
+                max_turns,
+                Some(tx),
+                context,
+                &NoJournal,
+            )),
             rx,
         )
     }
@@ -301,6 +348,7 @@ async fn drive<K: AgentKey, C: Sync>(
     max_turns: u32,
     events: Option<UnboundedSender<Progress<K>>>,
     context: &C,
+    journal: &dyn Journal,
 ) -> Result<RunOutcome<K>, Error> {
     let prepared = agents.prepared()?;
     // `decided`: the approvals and outputs of an interrupted answer, to finish first.
@@ -349,11 +397,18 @@ async fn drive<K: AgentKey, C: Sync>(
                     fixed: &parts.fixed,
                 };
                 let headers = &parts.headers;
-                let response = match &events {
-                    None => complete(gateway, &body, headers).await,
-                    Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await,
-                }
-                .map_err(|error| gateway.redact(error))?;
+                let request = async {
+                    match &events {
+                        None => complete(gateway, &body, headers).await,
+                        Some(tx) => {
+                            complete_streamed(gateway, &body, headers, agent.key(), tx).await
+                        }
+                    }
+                    .map_err(|error| gateway.redact(error))
+                };
+                let response = journal
+                    .model_request(agent.name(), Box::pin(request))
+                    .await?;
                 run.turns += 1;
                 run.usage.add(&response.usage);
                 run.usage_by_agent.add(agent.key(), &response.usage);
@@ -425,15 +480,16 @@ async fn drive<K: AgentKey, C: Sync>(
             }
         }
         // Tools run unless they wait for approval; then the run stops here.
-        let outputs = match resolve_tools(agent, &tool_calls, approvals, outputs, context).await {
-            Resolved::Done(outputs) => outputs,
-            Resolved::Waiting { approvals, outputs } => {
-                let key = agent.key().clone();
-                return Ok(RunOutcome::Interrupted(RunState::new(
-                    key, run, approvals, outputs,
-                )));
-            }
-        };
+        let outputs =
+            match resolve_tools(agent, &tool_calls, approvals, outputs, context, journal).await {
+                Resolved::Done(outputs) => outputs,
+                Resolved::Waiting { approvals, outputs } => {
+                    let key = agent.key().clone();
+                    return Ok(RunOutcome::Interrupted(RunState::new(
+                        key, run, approvals, outputs,
+                    )));
+                }
+            };
         // What `tool_use_behavior` makes final (a handoff in the same answer wins).
         let stop_output = match agent.tool_use() {
             ToolUseBehavior::RunLlmAgain => None,
@@ -582,11 +638,13 @@ async fn resolve_tools<K: AgentKey, C: Sync>(
     mut approvals: Vec<ToolApproval<K>>,
     mut outputs: approval::Outputs,
     context: &C,
+    journal: &dyn Journal,
 ) -> Resolved<K> {
     let run_now = approval::plan(agent, calls, &mut approvals, &mut outputs, context);
     let results = join_all(run_now.iter().map(|&position| {
         let (call, tool) = calls[position];
-        run_tool(agent.tools()[tool].as_ref(), &call.function, context)
+        let run = run_tool(agent.tools()[tool].as_ref(), &call.function, context);
+        journal.tool_call(call, Box::pin(run))
     }))
     .await;
     for (position, output) in run_now.into_iter().zip(results) {
