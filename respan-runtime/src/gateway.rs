@@ -477,6 +477,7 @@ impl GatewayBuilder {
             .build()
             .map_err(|e| Error::Config(format!("could not create the HTTP client: {e}")))?;
 
+        let secret = api_key.clone();
         let config = RespanConfig {
             base_url: base_url.clone(),
             api_key,
@@ -490,6 +491,7 @@ impl GatewayBuilder {
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            secret,
         };
         let client = async_openai::Client::build(http, config).with_http_service(transport.clone());
         Ok(Gateway {

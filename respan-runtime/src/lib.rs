@@ -41,6 +41,9 @@
 //!   without a key. A development tool: the runtime's request path does not know it
 //!   exists, and a build without the feature does not compile it.
 //! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
+//! - Spans of every run (run, agent, generation, handoff, tool) through `tracing`,
+//!   with per-run [`TraceContext`]; [`telemetry`] exports them over OTLP/HTTP JSON
+//!   to Respan or any OpenTelemetry collector (feature `otel`, off by default).
 
 #![warn(missing_docs)]
 
@@ -62,9 +65,15 @@ mod settings;
 mod sse;
 mod stream;
 mod structured;
+#[cfg(feature = "otel")]
+pub mod telemetry;
+#[cfg(not(feature = "otel"))]
+#[path = "telemetry_off.rs"]
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tool;
+mod trace;
 mod transport;
 mod usage;
 mod wire;
@@ -93,4 +102,5 @@ pub use settings::{ModelSettings, ToolChoice};
 pub use stream::{RunEvent, RunStream};
 pub use structured::{StructuredError, parse_structured};
 pub use tool::{Args, DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};
+pub use trace::{TRACE_TARGET, TraceContext, record_content, set_record_content};
 pub use usage::{Usage, UsageByAgent};

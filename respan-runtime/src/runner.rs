@@ -2,10 +2,12 @@
 //! model; run the tools it calls; follow a handoff; stop at an answer without tool calls.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use futures_util::{FutureExt as _, future::join_all};
 use reqwest::header::HeaderMap;
 use tokio::sync::mpsc::UnboundedSender;
+use tracing::Instrument as _;
 
 use crate::agent::{AgentKey, AgentSet, ToolUseBehavior};
 use crate::error::{Error, gateway_message};
@@ -14,6 +16,7 @@ use crate::items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolC
 use crate::result::RunResult;
 use crate::stream::{Progress, RunEvent, RunStream};
 use crate::tool::Tool;
+use crate::trace::{self, RunTrace, TraceContext};
 use crate::usage::{Usage, UsageByAgent};
 use crate::wire::{ChatRequest, Messages, StreamOptions, content_text};
 
@@ -34,9 +37,10 @@ pub const MULTIPLE_HANDOFFS_MESSAGE: &str = "Multiple handoffs detected, ignorin
 /// println!("{}", result.final_output);
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Runner {
     max_turns: Option<u32>,
+    trace: Option<Arc<TraceContext>>,
 }
 
 impl Runner {
@@ -48,6 +52,13 @@ impl Runner {
     /// Overrides the set's bound on model requests per run.
     pub fn max_turns(mut self, n: u32) -> Self {
         self.max_turns = Some(n);
+        self
+    }
+
+    /// What every span of the runs carries (trace group, session, customer,
+    /// metadata); see [`TraceContext`].
+    pub fn trace(mut self, context: TraceContext) -> Self {
+        self.trace = Some(Arc::new(context));
         self
     }
 
@@ -92,7 +103,17 @@ impl Runner {
         context: &C,
     ) -> Result<RunResult<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
-        drive(gateway, agents, input.into(), max_turns, None, context).await
+        let trace = self.trace.as_deref();
+        drive(
+            gateway,
+            agents,
+            input.into(),
+            max_turns,
+            None,
+            context,
+            trace,
+        )
+        .await
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
@@ -141,11 +162,13 @@ impl Runner {
     ) -> RunStream<'a, K> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let input = input.into();
+        let trace = self.trace.clone();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         RunStream::new(
-            Box::pin(
-                async move { drive(gateway, agents, input, max_turns, Some(tx), context).await },
-            ),
+            Box::pin(async move {
+                let trace = trace.as_deref();
+                drive(gateway, agents, input, max_turns, Some(tx), context, trace).await
+            }),
             rx,
         )
     }
@@ -185,6 +208,7 @@ fn push_item<K: Clone>(
     items.push(item);
 }
 
+/// A run, in its trace's spans.
 async fn drive<K: AgentKey, C: Sync>(
     gateway: &Gateway,
     agents: &AgentSet<K, C>,
@@ -192,10 +216,40 @@ async fn drive<K: AgentKey, C: Sync>(
     max_turns: u32,
     events: Option<UnboundedSender<Progress<K>>>,
     context: &C,
+    trace_context: Option<&TraceContext>,
+) -> Result<RunResult<K>, Error> {
+    let workflow = match agents.workflow_name_value() {
+        Some(name) => name,
+        None => agents.get(agents.entry()).map_or("run", |a| a.name()),
+    };
+    let history = input.into_items();
+    let mut trace = RunTrace::start(workflow, trace_context, &history);
+    let result = turns(
+        gateway, agents, history, max_turns, events, context, &mut trace,
+    )
+    .await;
+    trace.finish(result.as_ref().map(|r| {
+        (
+            r.last_agent_name.as_str(),
+            &r.usage,
+            r.final_output.as_str(),
+        )
+    }));
+    result
+}
+
+async fn turns<K: AgentKey, C: Sync>(
+    gateway: &Gateway,
+    agents: &AgentSet<K, C>,
+    mut history: Vec<InputItem>,
+    max_turns: u32,
+    events: Option<UnboundedSender<Progress<K>>>,
+    context: &C,
+    trace: &mut RunTrace<'_>,
 ) -> Result<RunResult<K>, Error> {
     let prepared = agents.prepared()?;
     let mut current = prepared.entry;
-    let mut history = input.into_items();
+    trace.agent(agents.agent_at(current).name());
     let mut new_items = Vec::new();
     let mut raw_responses = Vec::new();
     let mut usage = Usage::default();
@@ -225,11 +279,18 @@ async fn drive<K: AgentKey, C: Sync>(
             fixed: &parts.fixed,
         };
         let headers = &parts.headers;
-        let response = match &events {
-            None => complete(gateway, &body, headers).await,
-            Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await,
+        let generation = trace.generation(agent.name(), &body);
+        let response = async {
+            match &events {
+                None => complete(gateway, &body, headers).await,
+                Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await,
+            }
         }
-        .map_err(|error| gateway.redact(error))?;
+        .instrument(generation.clone())
+        .await
+        .map_err(|error| gateway.redact(error));
+        trace.generation_done(generation, &response);
+        let response = response?;
         usage.add(&response.usage);
         usage_by_agent.add(agent.key(), &response.usage);
         let (content, calls) = match &response.message {
@@ -298,11 +359,24 @@ async fn drive<K: AgentKey, C: Sync>(
             );
         }
         // Tools the model asked for together run concurrently; results keep call order.
-        let outputs =
-            join_all(tool_calls.iter().map(|(call, tool)| {
-                run_tool(agent.tools()[*tool].as_ref(), &call.function, context)
-            }))
-            .await;
+        let tool_spans: Vec<_> = tool_calls
+            .iter()
+            .map(|(call, _)| trace.tool(&call.function, &call.id))
+            .collect();
+        let outputs = join_all(
+            tool_calls
+                .iter()
+                .zip(&tool_spans)
+                .map(|((call, tool), span)| {
+                    run_tool(agent.tools()[*tool].as_ref(), &call.function, context)
+                        .instrument(span.clone())
+                }),
+        )
+        .await;
+        for (span, output) in tool_spans.iter().zip(&outputs) {
+            trace.tool_done(span, output);
+        }
+        drop(tool_spans);
         // What `tool_use_behavior` makes final (a handoff in the same answer wins).
         let stop_output = match agent.tool_use() {
             ToolUseBehavior::RunLlmAgain => None,
@@ -361,6 +435,7 @@ async fn drive<K: AgentKey, C: Sync>(
             });
             let next = agents.agent_at(*target);
             tracing::debug!(from = agent.name(), to = next.name(), "handoff");
+            trace.handoff(agent.name(), next.name());
             push_item(
                 &mut new_items,
                 &events,
@@ -372,6 +447,7 @@ async fn drive<K: AgentKey, C: Sync>(
                 },
             );
             current = *target;
+            trace.agent(next.name());
             emit(&events, || RunEvent::AgentUpdated {
                 agent: next.key().clone(),
                 name: next.name().to_string(),
@@ -447,6 +523,7 @@ async fn run_tool<C>(tool: &dyn Tool<C>, call: &FunctionCall, context: &C) -> St
     };
     if serde_json::from_str::<serde::de::IgnoredAny>(arguments).is_err() {
         tracing::warn!(tool = tool.name(), "the model sent invalid JSON arguments");
+        trace::tool_outcome("invalid_arguments");
         return TOOL_ERROR_MESSAGE.to_string();
     }
     let timeout = tool.timeout();
@@ -454,18 +531,24 @@ async fn run_tool<C>(tool: &dyn Tool<C>, call: &FunctionCall, context: &C) -> St
     match tokio::time::timeout(timeout, call).await {
         Err(_elapsed) => {
             tracing::warn!(tool = tool.name(), ?timeout, "tool timed out");
+            trace::tool_outcome("timeout");
             format!(
                 "{TOOL_ERROR_MESSAGE} Error: the tool did not finish within {} s",
                 timeout.as_secs_f64()
             )
         }
-        Ok(Ok(Ok(output))) => output,
+        Ok(Ok(Ok(output))) => {
+            trace::tool_outcome("ok");
+            output
+        }
         Ok(Ok(Err(error))) => {
             tracing::warn!(tool = tool.name(), %error, "tool failed");
+            trace::tool_outcome("error");
             format!("{TOOL_ERROR_MESSAGE} Error: {error}")
         }
         Ok(Err(_panic)) => {
             tracing::error!(tool = tool.name(), "tool panicked");
+            trace::tool_outcome("panic");
             format!("{TOOL_ERROR_MESSAGE} Error: the tool panicked")
         }
     }
