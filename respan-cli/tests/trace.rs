@@ -62,7 +62,10 @@ fn root() -> PathBuf {
 #[tokio::test]
 async fn run_trace_exports_the_run_to_the_collector_without_the_key() {
     let fake = FakeGateway::start().await.unwrap();
-    fake.push(FakeResponse::tool_calls([("transfer_to_technical_agent", "{}")]));
+    fake.push(FakeResponse::tool_calls([(
+        "transfer_to_technical_agent",
+        "{}",
+    )]));
     fake.push_text("Check your API key.");
     let (endpoint, received) = collector();
     let mut command = Command::new(env!("CARGO_BIN_EXE_respan"));
@@ -75,7 +78,12 @@ async fn run_trace_exports_the_run_to_the_collector_without_the_key() {
         .env_remove("OTEL_EXPORTER_OTLP_PROTOCOL")
         .env_remove("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
         .env_remove("RESPAN_TRACING")
-        .args(["run", "--trace", "workflows/support.toml", "My API calls fail"])
+        .args([
+            "run",
+            "--trace",
+            "workflows/support.toml",
+            "My API calls fail",
+        ])
         .timeout(Duration::from_secs(60));
     let output = tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
@@ -114,8 +122,8 @@ async fn run_trace_exports_the_run_to_the_collector_without_the_key() {
         names,
         [
             "Technical Agent.agent",
-            "Triage Agent.agent",
             "Triage Agent → Technical Agent.handoff",
+            "Triage Agent.agent",
             "chat gpt-4o",
             "chat gpt-4o",
             "support.workflow"

@@ -123,14 +123,23 @@ fn start_endpoint(excluded: &Arc<Mutex<Vec<String>>>) -> String {
 }
 
 /// Client CPU µs and wall µs per run, over `runs` runs after a warm-up.
-async fn measure(gateway: &Gateway, agents: &AgentSet, runs: u32, excluded: &[String]) -> (f64, f64) {
+async fn measure(
+    gateway: &Gateway,
+    agents: &AgentSet,
+    runs: u32,
+    excluded: &[String],
+) -> (f64, f64) {
     for _ in 0..runs / 10 {
-        respan_runtime::run(gateway, agents, QUESTION).await.expect("run");
+        respan_runtime::run(gateway, agents, QUESTION)
+            .await
+            .expect("run");
     }
     let cpu0 = cpu_except(excluded);
     let wall0 = Instant::now();
     for _ in 0..runs {
-        respan_runtime::run(gateway, agents, QUESTION).await.expect("run");
+        respan_runtime::run(gateway, agents, QUESTION)
+            .await
+            .expect("run");
     }
     let cpu = cpu_except(excluded).saturating_sub(cpu0) as f64 / 1000.0 / f64::from(runs);
     let wall = wall0.elapsed().as_secs_f64() * 1e6 / f64::from(runs);

@@ -315,6 +315,12 @@ impl TraceExport {
         match &self.endpoint {
             Some(endpoint) => {
                 let url = reqwest::Url::parse(endpoint).map_err(|e| fail("the endpoint", &e))?;
+                if self.api_key.is_none() && endpoint.starts_with(DEFAULT_BASE_URL) {
+                    return Err(Error::Config(format!(
+                        "tracing: traces go to {endpoint}, which needs a key: set {API_KEY_ENV}, \
+                         or send them elsewhere with {BASE_URL_ENV} or OTEL_EXPORTER_OTLP_ENDPOINT"
+                    )));
+                }
                 loopback = matches!(
                     url.host_str(),
                     Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
