@@ -12,8 +12,11 @@ use serde_json::Value;
 
 respan::workflow!("workflows/support.toml");
 
-/// A fake OTLP/HTTP endpoint on 127.0.0.1: each request's path and JSON body.
-fn collector() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+/// Each request's path and JSON body.
+type Received = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A fake OTLP/HTTP endpoint on 127.0.0.1.
+fn collector() -> (String, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}/api", listener.local_addr().expect("addr"));
     let received = Arc::new(Mutex::new(Vec::new()));

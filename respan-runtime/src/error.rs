@@ -158,6 +158,25 @@ pub enum Error {
     #[error("invalid agent set: {0}")]
     AgentSet(String),
 
+    /// A tool call needs a person's approval, but the run was started with a
+    /// method that cannot stop for it ([`Runner::run`](crate::Runner::run) or a
+    /// streamed run). The model request was made; nothing ran.
+    #[error(
+        "the run stopped: {calls} need(s) approval; run with Runner::run_resumable \
+         (generated workflows: Workflow::run_resumable), which returns the RunState to \
+         approve or reject them and resume"
+    )]
+    ApprovalRequired {
+        /// The calls waiting, as `tool (call id)` in call order.
+        calls: String,
+    },
+
+    /// A [`RunState`](crate::RunState) cannot be used: its JSON is not one this
+    /// version reads, a decision names a call that is not pending, or it does
+    /// not belong to the agents it is resumed with.
+    #[error("invalid run state: {0}")]
+    RunState(String),
+
     /// The final answer of an agent with structured output is not a value of
     /// its schema, even after recovery (fences stripped, scalars coerced). The
     /// model's text is in `source.raw`.

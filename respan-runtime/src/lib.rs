@@ -48,6 +48,7 @@
 #![warn(missing_docs)]
 
 mod agent;
+mod approval;
 mod error;
 mod gateway;
 #[cfg(any(feature = "offline", feature = "testing"))]
@@ -63,6 +64,7 @@ mod runner;
 mod schema;
 mod settings;
 mod sse;
+mod state;
 mod stream;
 mod structured;
 #[cfg(feature = "otel")]
@@ -94,11 +96,12 @@ pub use output::OutputType;
 pub use respan::{
     GatewayPrompt, Placement, RESPAN_PARAMS_HEADER, RespanParams, decode_respan_header,
 };
-pub use result::RunResult;
+pub use result::{RunOutcome, RunResult};
 pub use retry::{BoxFuture, RetryPolicy, Sleeper};
 pub use runner::{MULTIPLE_HANDOFFS_MESSAGE, Runner, TOOL_ERROR_MESSAGE, run, run_streamed};
 pub use schema::{schema_for, strict_schema};
 pub use settings::{ModelSettings, ToolChoice};
+pub use state::{Decision, REJECTION_MESSAGE, RUN_STATE_VERSION, RunState, ToolApproval};
 pub use stream::{RunEvent, RunStream};
 pub use structured::{StructuredError, parse_structured};
 pub use tool::{Args, DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};

@@ -10,10 +10,12 @@ use tokio::sync::mpsc::UnboundedSender;
 use tracing::Instrument as _;
 
 use crate::agent::{AgentKey, AgentSet, ToolUseBehavior};
+use crate::approval::{self, Resolved, interrupted_calls};
 use crate::error::{Error, gateway_message};
 use crate::gateway::Gateway;
 use crate::items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
-use crate::result::RunResult;
+use crate::result::{RunOutcome, RunResult};
+use crate::state::{RunState, ToolApproval};
 use crate::stream::{Progress, RunEvent, RunStream};
 use crate::tool::Tool;
 use crate::trace::{self, RunTrace, TraceContext};
@@ -102,18 +104,70 @@ impl Runner {
         input: impl Into<Input>,
         context: &C,
     ) -> Result<RunResult<K>, Error> {
+        self.run_resumable_with(gateway, agents, input, context)
+            .await?
+            .into_result()
+    }
+
+    /// Runs `agents` on `input` like [`Runner::run`], but a tool call that needs
+    /// approval ([`FunctionTool::needs_approval`](crate::FunctionTool::needs_approval))
+    /// stops the run: the outcome is then [`RunOutcome::Interrupted`] with the
+    /// [`RunState`] to decide and [`Runner::resume`]. The other calls of the
+    /// same answer have run; nothing else is sent until the run resumes.
+    /// ([`Runner::run`] fails with [`Error::ApprovalRequired`] there instead.)
+    pub async fn run_resumable<K: AgentKey>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K>,
+        input: impl Into<Input>,
+    ) -> Result<RunOutcome<K>, Error> {
+        self.run_resumable_with(gateway, agents, input, &()).await
+    }
+
+    /// [`Runner::run_resumable`] with a context (see [`Runner::run_with`]).
+    pub async fn run_resumable_with<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        input: impl Into<Input>,
+        context: &C,
+    ) -> Result<RunOutcome<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        let start = Start::Input(input.into());
         let trace = self.trace.as_deref();
-        drive(
-            gateway,
-            agents,
-            input.into(),
-            max_turns,
-            None,
-            context,
-            trace,
-        )
-        .await
+        drive(gateway, agents, start, max_turns, None, context, trace).await
+    }
+
+    /// Continues a run stopped for approval, with the same agents (in this
+    /// process or another, from [`RunState::from_json`]): approved calls run,
+    /// rejected ones give the model their message, and the run goes on exactly
+    /// as if it had not stopped; its requests are the same. Calls still
+    /// undecided stop it again at once (nothing is sent). The turns made before
+    /// count toward `max_turns`.
+    ///
+    /// A state whose agent or pending tools are not in `agents` is
+    /// [`Error::RunState`].
+    pub async fn resume<K: AgentKey>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K>,
+        state: RunState<K>,
+    ) -> Result<RunOutcome<K>, Error> {
+        self.resume_with(gateway, agents, state, &()).await
+    }
+
+    /// [`Runner::resume`] with a context (see [`Runner::run_with`]).
+    pub async fn resume_with<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        state: RunState<K>,
+        context: &C,
+    ) -> Result<RunOutcome<K>, Error> {
+        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        let start = Start::Resume(state);
+        let trace = self.trace.as_deref();
+        drive(gateway, agents, start, max_turns, None, context, trace).await
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
@@ -166,8 +220,53 @@ impl Runner {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         RunStream::new(
             Box::pin(async move {
+                let start = Start::Input(input);
                 let trace = trace.as_deref();
-                drive(gateway, agents, input, max_turns, Some(tx), context, trace).await
+                let outcome = drive(gateway, agents, start, max_turns, Some(tx), context, trace);
+                // This stream cannot stop for approval: an interruption is an error.
+                outcome.await?.into_result().map(RunOutcome::Completed)
+            }),
+            rx,
+        )
+    }
+
+    /// [`Runner::run_resumable`] with streaming: the events of
+    /// [`Runner::run_streamed`]; a run stopped for approval ends the stream
+    /// without [`RunEvent::Completed`], and [`RunStream::take_interruption`]
+    /// gives its state ([`RunStream::into_outcome`] gives either).
+    pub fn run_streamed_resumable<'a, K: AgentKey>(
+        &self,
+        gateway: &'a Gateway,
+        agents: &'a AgentSet<K>,
+        input: impl Into<Input>,
+    ) -> RunStream<'a, K> {
+        self.streamed(gateway, agents, Start::Input(input.into()), &())
+    }
+
+    /// [`Runner::resume`] with streaming (see [`Runner::run_streamed_resumable`]).
+    pub fn resume_streamed<'a, K: AgentKey>(
+        &self,
+        gateway: &'a Gateway,
+        agents: &'a AgentSet<K>,
+        state: RunState<K>,
+    ) -> RunStream<'a, K> {
+        self.streamed(gateway, agents, Start::Resume(state), &())
+    }
+
+    fn streamed<'a, K: AgentKey, C: Sync>(
+        &self,
+        gateway: &'a Gateway,
+        agents: &'a AgentSet<K, C>,
+        start: Start<K>,
+        context: &'a C,
+    ) -> RunStream<'a, K> {
+        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        let trace = self.trace.clone();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        RunStream::new(
+            Box::pin(async move {
+                let trace = trace.as_deref();
+                drive(gateway, agents, start, max_turns, Some(tx), context, trace).await
             }),
             rx,
         )
@@ -208,128 +307,140 @@ fn push_item<K: Clone>(
     items.push(item);
 }
 
+/// Where a run starts: its input, or a state stopped for approval.
+enum Start<K> {
+    Input(Input),
+    Resume(RunState<K>),
+}
+
 /// A run, in its trace's spans.
 async fn drive<K: AgentKey, C: Sync>(
     gateway: &Gateway,
     agents: &AgentSet<K, C>,
-    input: Input,
+    start: Start<K>,
     max_turns: u32,
     events: Option<UnboundedSender<Progress<K>>>,
     context: &C,
     trace_context: Option<&TraceContext>,
-) -> Result<RunResult<K>, Error> {
+) -> Result<RunOutcome<K>, Error> {
     let workflow = match agents.workflow_name_value() {
         Some(name) => name,
         None => agents.get(agents.entry()).map_or("run", |a| a.name()),
     };
-    let history = input.into_items();
-    let mut trace = RunTrace::start(workflow, trace_context, &history);
-    let result = turns(
-        gateway, agents, history, max_turns, events, context, &mut trace,
+    let mut trace = RunTrace::start(workflow, trace_context);
+    let outcome = turns(
+        gateway, agents, start, max_turns, events, context, &mut trace,
     )
     .await;
-    trace.finish(result.as_ref().map(|r| {
-        (
-            r.last_agent_name.as_str(),
-            &r.usage,
-            r.final_output.as_str(),
-        )
-    }));
-    result
+    trace.finish(&outcome);
+    outcome
 }
 
 async fn turns<K: AgentKey, C: Sync>(
     gateway: &Gateway,
     agents: &AgentSet<K, C>,
-    mut history: Vec<InputItem>,
+    start: Start<K>,
     max_turns: u32,
     events: Option<UnboundedSender<Progress<K>>>,
     context: &C,
     trace: &mut RunTrace<'_>,
-) -> Result<RunResult<K>, Error> {
+) -> Result<RunOutcome<K>, Error> {
     let prepared = agents.prepared()?;
-    let mut current = prepared.entry;
+    // `decided`: the approvals and outputs of an interrupted answer, to finish first.
+    let (mut current, mut run, mut decided) = match start {
+        Start::Input(input) => (prepared.entry, RunSoFar::new(input.into_items()), None),
+        Start::Resume(state) => {
+            let (key, run, approvals, outputs) = state.into_parts();
+            let current = agents.index_of(&key).ok_or_else(|| {
+                Error::RunState(format!(
+                    "its current agent {key:?} is not in the agents it is resumed with; \
+                     resume it with the workflow that started the run"
+                ))
+            })?;
+            (current, run, Some((approvals, outputs)))
+        }
+    };
+    trace.input(&run.history);
     trace.agent(agents.agent_at(current).name());
-    let mut new_items = Vec::new();
-    let mut raw_responses = Vec::new();
-    let mut usage = Usage::default();
-    let mut usage_by_agent = UsageByAgent::default();
     emit(&events, || RunEvent::AgentUpdated {
         agent: agents.agent_at(current).key().clone(),
         name: agents.agent_at(current).name().to_string(),
     });
 
-    for _turn in 0..max_turns {
+    loop {
         let agent = agents.agent_at(current);
         let parts = &prepared.agents[current];
-        let body = ChatRequest {
-            model: parts.model.as_deref().unwrap_or(gateway.default_model()),
-            messages: Messages {
-                system: parts.system.as_deref(),
-                history: &history,
-            },
-            stream: events.is_some(),
-            // An agent's own `extra_body.stream_options` is sent instead (it is in `fixed`).
-            stream_options: (events.is_some()
-                && gateway.stream_usage()
-                && !parts.fixed.contains_key("stream_options"))
-            .then_some(StreamOptions {
-                include_usage: true,
-            }),
-            fixed: &parts.fixed,
-        };
-        let headers = &parts.headers;
-        let generation = trace.generation(agent.name(), &body);
-        let response = async {
-            match &events {
-                None => complete(gateway, &body, headers).await,
-                Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await,
-            }
-        }
-        .instrument(generation.clone())
-        .await
-        .map_err(|error| gateway.redact(error));
-        trace.generation_done(generation, &response);
-        let response = response?;
-        usage.add(&response.usage);
-        usage_by_agent.add(agent.key(), &response.usage);
-        let (content, calls) = match &response.message {
-            InputItem::Assistant {
-                content,
-                tool_calls,
-            } => (content.clone(), tool_calls.clone()),
-            _ => (None, Vec::new()),
-        };
-        history.push(response.message.clone());
-        raw_responses.push(response);
+        let resumed = decided.is_some();
+        let (calls, (approvals, outputs)) = match decided.take() {
+            Some(decided) => (interrupted_calls(&run.history)?, decided),
+            None => {
+                if run.turns >= max_turns {
+                    return Err(Error::MaxTurnsExceeded { max_turns });
+                }
+                let body = ChatRequest {
+                    model: parts.model.as_deref().unwrap_or(gateway.default_model()),
+                    messages: Messages {
+                        system: parts.system.as_deref(),
+                        history: &run.history,
+                    },
+                    stream: events.is_some(),
+                    // An agent's own `extra_body.stream_options` is sent instead (it is in `fixed`).
+                    stream_options: (events.is_some()
+                        && gateway.stream_usage()
+                        && !parts.fixed.contains_key("stream_options"))
+                    .then_some(StreamOptions {
+                        include_usage: true,
+                    }),
+                    fixed: &parts.fixed,
+                };
+                let headers = &parts.headers;
+                let generation = trace.generation(agent.name(), &body);
+                let response = async {
+                    match &events {
+                        None => complete(gateway, &body, headers).await,
+                        Some(tx) => {
+                            complete_streamed(gateway, &body, headers, agent.key(), tx).await
+                        }
+                    }
+                }
+                .instrument(generation.clone())
+                .await
+                .map_err(|error| gateway.redact(error));
+                trace.generation_done(generation, &response);
+                let response = response?;
+                run.turns += 1;
+                run.usage.add(&response.usage);
+                run.usage_by_agent.add(agent.key(), &response.usage);
+                let (content, calls) = match &response.message {
+                    InputItem::Assistant {
+                        content,
+                        tool_calls,
+                    } => (content.clone(), tool_calls.clone()),
+                    _ => (None, Vec::new()),
+                };
+                run.history.push(response.message.clone());
+                run.raw_responses.push(response);
 
-        if let Some(text) = content
-            .as_ref()
-            .filter(|t| !t.is_empty() || calls.is_empty())
-        {
-            push_item(
-                &mut new_items,
-                &events,
-                RunItem::Message {
-                    agent: agent.key().clone(),
-                    content: text.clone(),
-                },
-            );
-        }
-        if calls.is_empty() {
-            let final_output = content.unwrap_or_default();
-            return finished(
-                agent,
-                final_output,
-                RunSoFar {
-                    new_items,
-                    raw_responses,
-                    usage,
-                    usage_by_agent,
-                    history,
-                },
-            );
-        }
+                if let Some(text) = content
+                    .as_ref()
+                    .filter(|t| !t.is_empty() || calls.is_empty())
+                {
+                    push_item(
+                        &mut run.new_items,
+                        &events,
+                        RunItem::Message {
+                            agent: agent.key().clone(),
+                            content: text.clone(),
+                        },
+                    );
+                }
+                if calls.is_empty() {
+                    let final_output = content.unwrap_or_default();
+                    return finished(agent, final_output, run).map(RunOutcome::Completed);
+                }
+                (calls, (Vec::new(), Vec::new()))
+            }
+        };
 
         // Every call must name a tool or handoff of this agent, before anything runs.
         let mut tool_calls = Vec::new();
@@ -339,6 +450,13 @@ async fn turns<K: AgentKey, C: Sync>(
                 handoff_calls.push((call, target));
             } else if let Some(&tool) = parts.tools.get(&call.function.name) {
                 tool_calls.push((call, tool));
+            } else if resumed {
+                return Err(Error::RunState(format!(
+                    "its answer calls {:?}, which is not a tool of agent {} in the agents it is \
+                     resumed with; resume it with the workflow that started the run",
+                    call.function.name,
+                    agent.name()
+                )));
             } else {
                 return Err(Error::ModelBehavior(format!(
                     "Tool {} not found in agent {}",
@@ -348,35 +466,29 @@ async fn turns<K: AgentKey, C: Sync>(
             }
         }
 
-        for (call, _) in &tool_calls {
-            push_item(
-                &mut new_items,
-                &events,
-                RunItem::ToolCall {
-                    agent: agent.key().clone(),
-                    call: (*call).clone(),
-                },
-            );
+        if !resumed {
+            for (call, _) in &tool_calls {
+                push_item(
+                    &mut run.new_items,
+                    &events,
+                    RunItem::ToolCall {
+                        agent: agent.key().clone(),
+                        call: (*call).clone(),
+                    },
+                );
+            }
         }
-        // Tools the model asked for together run concurrently; results keep call order.
-        let tool_spans: Vec<_> = tool_calls
-            .iter()
-            .map(|(call, _)| trace.tool(&call.function, &call.id))
-            .collect();
-        let outputs = join_all(
-            tool_calls
-                .iter()
-                .zip(&tool_spans)
-                .map(|((call, tool), span)| {
-                    run_tool(agent.tools()[*tool].as_ref(), &call.function, context)
-                        .instrument(span.clone())
-                }),
-        )
-        .await;
-        for (span, output) in tool_spans.iter().zip(&outputs) {
-            trace.tool_done(span, output);
-        }
-        drop(tool_spans);
+        // Tools run unless they wait for approval; then the run stops here.
+        let resolved = resolve_tools(agent, &tool_calls, approvals, outputs, context, trace);
+        let outputs = match resolved.await {
+            Resolved::Done(outputs) => outputs,
+            Resolved::Waiting { approvals, outputs } => {
+                let key = agent.key().clone();
+                return Ok(RunOutcome::Interrupted(RunState::new(
+                    key, run, approvals, outputs,
+                )));
+            }
+        };
         // What `tool_use_behavior` makes final (a handoff in the same answer wins).
         let stop_output = match agent.tool_use() {
             ToolUseBehavior::RunLlmAgain => None,
@@ -388,12 +500,12 @@ async fn turns<K: AgentKey, C: Sync>(
                 .map(|(_, output)| output.clone()),
         };
         for ((call, _), output) in tool_calls.iter().zip(outputs) {
-            history.push(InputItem::Tool {
+            run.history.push(InputItem::Tool {
                 tool_call_id: call.id.clone(),
                 content: output.clone(),
             });
             push_item(
-                &mut new_items,
+                &mut run.new_items,
                 &events,
                 RunItem::ToolOutput {
                     agent: agent.key().clone(),
@@ -406,12 +518,12 @@ async fn turns<K: AgentKey, C: Sync>(
         if let Some(((first, target), ignored)) = handoff_calls.split_first() {
             // As the SDK: the first handoff wins; the others are answered first, with an error.
             for (call, _) in ignored {
-                history.push(InputItem::Tool {
+                run.history.push(InputItem::Tool {
                     tool_call_id: call.id.clone(),
                     content: MULTIPLE_HANDOFFS_MESSAGE.to_string(),
                 });
                 push_item(
-                    &mut new_items,
+                    &mut run.new_items,
                     &events,
                     RunItem::ToolOutput {
                         agent: agent.key().clone(),
@@ -421,7 +533,7 @@ async fn turns<K: AgentKey, C: Sync>(
                 );
             }
             push_item(
-                &mut new_items,
+                &mut run.new_items,
                 &events,
                 RunItem::HandoffCall {
                     agent: agent.key().clone(),
@@ -429,7 +541,7 @@ async fn turns<K: AgentKey, C: Sync>(
                 },
             );
             let output = prepared.agents[*target].handoff_output.clone();
-            history.push(InputItem::Tool {
+            run.history.push(InputItem::Tool {
                 tool_call_id: first.id.clone(),
                 content: output.clone(),
             });
@@ -437,7 +549,7 @@ async fn turns<K: AgentKey, C: Sync>(
             tracing::debug!(from = agent.name(), to = next.name(), "handoff");
             trace.handoff(agent.name(), next.name());
             push_item(
-                &mut new_items,
+                &mut run.new_items,
                 &events,
                 RunItem::HandoffOutput {
                     source: agent.key().clone(),
@@ -455,29 +567,35 @@ async fn turns<K: AgentKey, C: Sync>(
         } else if let Some(final_output) = stop_output {
             // A tool's result that ends the run is the agent's final output: with a
             // structured output it must be a value of its schema too.
-            return finished(
-                agent,
-                final_output,
-                RunSoFar {
-                    new_items,
-                    raw_responses,
-                    usage,
-                    usage_by_agent,
-                    history,
-                },
-            );
+            return finished(agent, final_output, run).map(RunOutcome::Completed);
         }
     }
-    Err(Error::MaxTurnsExceeded { max_turns })
 }
 
 /// What a run has produced so far.
-struct RunSoFar<K> {
-    new_items: Vec<RunItem<K>>,
-    raw_responses: Vec<ModelResponse>,
-    usage: Usage,
-    usage_by_agent: UsageByAgent<K>,
-    history: Vec<InputItem>,
+#[derive(Debug)]
+pub(crate) struct RunSoFar<K> {
+    /// Model requests made.
+    pub(crate) turns: u32,
+    /// The input followed by every message of the run.
+    pub(crate) history: Vec<InputItem>,
+    pub(crate) new_items: Vec<RunItem<K>>,
+    pub(crate) raw_responses: Vec<ModelResponse>,
+    pub(crate) usage: Usage,
+    pub(crate) usage_by_agent: UsageByAgent<K>,
+}
+
+impl<K> RunSoFar<K> {
+    fn new(history: Vec<InputItem>) -> Self {
+        Self {
+            turns: 0,
+            history,
+            new_items: Vec::new(),
+            raw_responses: Vec::new(),
+            usage: Usage::default(),
+            usage_by_agent: UsageByAgent::default(),
+        }
+    }
 }
 
 /// The result of a run `agent` ends with `final_output` (its answer, or a tool's
@@ -511,6 +629,33 @@ fn finished<K: AgentKey, C>(
         usage_by_agent: progress.usage_by_agent,
         history: progress.history,
     })
+}
+
+/// Runs the calls of an answer that may run now (approved, or needing no
+/// approval), concurrently; results keep call order.
+async fn resolve_tools<K: AgentKey, C: Sync>(
+    agent: &crate::agent::Agent<K, C>,
+    calls: &approval::ToolCalls<'_>,
+    mut approvals: Vec<ToolApproval<K>>,
+    mut outputs: approval::Outputs,
+    context: &C,
+    trace: &RunTrace<'_>,
+) -> Resolved<K> {
+    let run_now = approval::plan(agent, calls, &mut approvals, &mut outputs, context);
+    let spans: Vec<_> = run_now
+        .iter()
+        .map(|&position| trace.tool(&calls[position].0.function, &calls[position].0.id))
+        .collect();
+    let results = join_all(run_now.iter().zip(&spans).map(|(&position, span)| {
+        let (call, tool) = calls[position];
+        run_tool(agent.tools()[tool].as_ref(), &call.function, context).instrument(span.clone())
+    }))
+    .await;
+    for ((position, output), span) in run_now.into_iter().zip(results).zip(spans) {
+        trace.tool_done(&span, &output);
+        outputs.push((calls[position].0.id.clone(), output));
+    }
+    approval::resolve(calls, approvals, outputs)
 }
 
 /// Runs one tool; failures become the message the model sees, never a run error.

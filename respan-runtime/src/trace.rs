@@ -17,6 +17,7 @@ use tracing::field::Empty;
 
 use crate::error::Error;
 use crate::items::{FunctionCall, InputItem, ModelResponse};
+use crate::result::RunOutcome;
 use crate::usage::Usage;
 use crate::wire::ChatRequest;
 
@@ -152,11 +153,7 @@ pub(crate) struct RunTrace<'a> {
 
 impl<'a> RunTrace<'a> {
     /// Opens the run's span (`<workflow>.workflow`).
-    pub(crate) fn start(
-        workflow: &'a str,
-        context: Option<&'a TraceContext>,
-        input: &[InputItem],
-    ) -> Self {
+    pub(crate) fn start(workflow: &'a str, context: Option<&'a TraceContext>) -> Self {
         let content = context
             .and_then(|c| c.record_content)
             .unwrap_or_else(record_content);
@@ -172,6 +169,7 @@ impl<'a> RunTrace<'a> {
             "gen_ai.usage.output_tokens" = Empty,
             "llm.usage.total_tokens" = Empty,
             "respan.usage.requests" = Empty,
+            "respan.run.interrupted" = Empty,
             "traceloop.entity.input" = Empty,
             "traceloop.entity.output" = Empty,
         );
@@ -183,11 +181,15 @@ impl<'a> RunTrace<'a> {
             agent: Span::none(),
         };
         this.inherit(&this.run);
-        if content && !this.run.is_disabled() {
-            this.run
+        this
+    }
+
+    /// The run's input (the conversation it starts from), when content is recorded.
+    pub(crate) fn input(&self, input: &[InputItem]) {
+        if self.content && !self.run.is_disabled() {
+            self.run
                 .record("traceloop.entity.input", json_text(&input).as_str());
         }
-        this
     }
 
     /// Starts the span of `agent`'s turns (`<agent>.agent`), ending the previous agent's.
@@ -347,20 +349,26 @@ impl<'a> RunTrace<'a> {
         }
     }
 
-    /// Closes the run: its last agent, usage and output, or its error.
-    pub(crate) fn finish(self, outcome: Result<(&str, &Usage, &str), &Error>) {
+    /// Closes the run: its last agent, usage and output, or its error. A run
+    /// stopped for approval ends its span too; its resumption is another run.
+    pub(crate) fn finish<K>(self, outcome: &Result<RunOutcome<K>, Error>) {
         if self.run.is_disabled() {
             return;
         }
         match outcome {
-            Ok((last_agent, usage, output)) => {
-                self.run.record("gen_ai.agent.name", last_agent);
-                record_usage(&self.run, usage);
+            Ok(RunOutcome::Completed(result)) => {
                 self.run
-                    .record("respan.usage.requests", int(usage.requests.into()));
+                    .record("gen_ai.agent.name", result.last_agent_name.as_str());
+                record_usage(&self.run, &result.usage);
+                self.run
+                    .record("respan.usage.requests", int(result.usage.requests.into()));
                 if self.content {
-                    self.run.record("traceloop.entity.output", output);
+                    self.run
+                        .record("traceloop.entity.output", result.final_output.as_str());
                 }
+            }
+            Ok(RunOutcome::Interrupted(_)) => {
+                self.run.record("respan.run.interrupted", true);
             }
             Err(error) => record_error(&self.run, error),
         }
@@ -461,6 +469,8 @@ fn error_type(error: &Error) -> &'static str {
         Error::Template { .. } => "Template",
         Error::AgentSet(_) => "AgentSet",
         Error::InvalidOutput { .. } => "InvalidOutput",
+        Error::ApprovalRequired { .. } => "ApprovalRequired",
+        Error::RunState(_) => "RunState",
         _ => "Error",
     }
 }

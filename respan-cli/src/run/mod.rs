@@ -7,6 +7,7 @@
 //! Exit status: 0 the run answered, 1 the file or the run failed, 2 a usage
 //! mistake (an unknown agent, a variable without a value, no input).
 
+mod approve;
 mod chat;
 mod report;
 mod terminal;
@@ -22,8 +23,10 @@ use futures_util::StreamExt as _;
 use respan_cli::command::CommandSettings;
 use respan_cli::load::Load;
 use respan_runtime::{
-    API_KEY_ENV, AgentSet, Error, Gateway, Input, OfflineGateway, RunEvent, RunResult, Runner,
+    API_KEY_ENV, AgentSet, Error, Gateway, Input, OfflineGateway, RunEvent, RunOutcome, RunResult,
+    Runner,
 };
+use tokio::io::{AsyncBufReadExt as _, BufReader, Lines, Stdin};
 
 use crate::ColorChoice;
 use terminal::{Shared, Style, Terminal, lock, say};
@@ -105,6 +108,13 @@ pub(crate) struct Session<'s> {
     gateway: Gateway,
     runner: Runner,
     terminal: Shared,
+    /// stdin, line by line: a chat's messages and the answers to approvals.
+    lines: tokio::sync::Mutex<Lines<BufReader<Stdin>>>,
+    /// Whether stdin is not a terminal (the transcript then shows what was read).
+    echo: bool,
+    /// Whether a tool call that needs approval can be asked about (a chat, or
+    /// stdin is a terminal); otherwise the run fails.
+    can_ask: bool,
 }
 
 impl Session<'_> {
@@ -123,17 +133,39 @@ impl Session<'_> {
             .map(|agent| agent.name().to_string())
             .unwrap_or_default();
         lock(&self.terminal).start(&first);
-        let mut events = self.runner.run_streamed(&self.gateway, agents, input);
+        let mut events = self
+            .runner
+            .run_streamed_resumable(&self.gateway, agents, input);
         let outcome = loop {
-            match events.next().await {
-                None => {
-                    break Err(Error::MalformedResponse(
+            let outcome = match events.next().await {
+                None => match events.take_interruption() {
+                    Some(state) => Ok(RunOutcome::Interrupted(state)),
+                    None => Err(Error::MalformedResponse(
                         "the run ended without a result".to_string(),
-                    ));
+                    )),
+                },
+                Some(Err(error)) => Err(error),
+                Some(Ok(RunEvent::Completed(result))) => Ok(RunOutcome::Completed(*result)),
+                Some(Ok(event)) => {
+                    lock(&self.terminal).event(&event);
+                    continue;
                 }
-                Some(Err(error)) => break Err(error),
-                Some(Ok(RunEvent::Completed(result))) => break Ok(*result),
-                Some(Ok(event)) => lock(&self.terminal).event(&event),
+            };
+            match outcome {
+                // Asked on the terminal, then the same run goes on.
+                Ok(RunOutcome::Interrupted(state)) => match approve::decide(self, state).await {
+                    Ok(state) => {
+                        let current = agents
+                            .get(state.current_agent())
+                            .map(|agent| agent.name().to_string())
+                            .unwrap_or_default();
+                        lock(&self.terminal).start(&current);
+                        events = self.runner.resume_streamed(&self.gateway, agents, state);
+                    }
+                    Err(error) => break Err(error),
+                },
+                Ok(RunOutcome::Completed(result)) => break Ok(result),
+                Err(error) => break Err(error),
             }
         };
         let mut terminal = lock(&self.terminal);
@@ -151,6 +183,16 @@ impl Session<'_> {
 
     /// A run's error on stderr, with the command line's way out when there is one.
     fn run_error(&self, error: &Error) {
+        if let Error::ApprovalRequired { calls } = error {
+            self.error(&format!(
+                "{calls} need(s) approval, and nobody can be asked: stdin is not a terminal \
+                 (or it ended)"
+            ));
+            lock(&self.terminal).line(
+                "help: run `respan run FILE \"message\"` in a terminal to approve or reject it",
+            );
+            return;
+        }
         self.error(&error.to_string());
         if let Error::MaxTurnsExceeded { .. } = error {
             lock(&self.terminal).line(
@@ -247,11 +289,15 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
     if let Some(max_turns) = args.max_turns {
         runner = runner.max_turns(max_turns);
     }
+    let stdin_terminal = std::io::stdin().is_terminal();
     let session = Session {
         load,
         gateway,
         runner,
         terminal,
+        lines: tokio::sync::Mutex::new(BufReader::new(tokio::io::stdin()).lines()),
+        echo: !stdin_terminal,
+        can_ask: interactive || stdin_terminal,
     };
 
     if interactive {

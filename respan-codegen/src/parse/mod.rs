@@ -77,6 +77,7 @@ const TOOL_KEYS: &[&str] = &[
     "rust",
     "command",
     "timeout_secs",
+    "needs_approval",
 ];
 const TOOL_USE_BEHAVIORS: &[&str] = &["run_llm_again", "stop_on_first_tool"];
 const PLACEMENTS: &[&str] = &["body", "respan_params", "header"];
@@ -896,6 +897,7 @@ impl Builder<'_, '_> {
         let mut tool = ToolSpec {
             description: None,
             timeout_secs: None,
+            needs_approval: None,
             name,
             parameters: None,
             rust: None,
@@ -908,6 +910,7 @@ impl Builder<'_, '_> {
             match key {
                 "description" => tool.description = r.string(key, value),
                 "timeout_secs" => tool.timeout_secs = r.float(key, value),
+                "needs_approval" => tool.needs_approval = r.boolean(key, value),
                 "parameters" => tool.parameters = r.json_table(key, value),
                 "rust" => tool.rust = r.string(key, value),
                 "command" => {
