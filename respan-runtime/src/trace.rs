@@ -157,8 +157,9 @@ impl<'a> RunTrace<'a> {
         let content = context
             .and_then(|c| c.record_content)
             .unwrap_or_else(record_content);
+        // A child of the application's current span, if any (e.g. its request's).
         let run = run_span!(
-            None,
+            &Span::current(),
             "run",
             format_args!("{workflow}.workflow"),
             "workflow",
