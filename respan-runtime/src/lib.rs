@@ -40,6 +40,11 @@
 //!   default): a deterministic OpenAI-compatible gateway on 127.0.0.1, for running
 //!   without a key. A development tool: the runtime's request path does not know it
 //!   exists, and a build without the feature does not compile it.
+//! - Record and replay: [`GatewayBuilder::record`] (or `RESPAN_RECORD=path`)
+//!   appends every exchange to a cassette of JSON lines, without the key;
+//!   [`Gateway::replay`] (or `RESPAN_REPLAY=path`) serves it back with no network,
+//!   matching requests by content, and a run that diverges fails with
+//!   [`Error::ReplayMismatch`] naming the first field that differs.
 //! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
 //! - Spans of every run (run, agent, generation, handoff, tool) through `tracing`,
 //!   with per-run [`TraceContext`]; [`telemetry`] exports them over OTLP/HTTP JSON
@@ -49,6 +54,7 @@
 
 mod agent;
 mod approval;
+mod cassette;
 mod error;
 mod gateway;
 #[cfg(any(feature = "offline", feature = "testing"))]
@@ -87,7 +93,7 @@ pub use agent::{
 pub use error::Error;
 pub use gateway::{
     API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MODEL,
-    DEFAULT_TIMEOUT, Gateway, GatewayBuilder,
+    DEFAULT_TIMEOUT, Gateway, GatewayBuilder, RECORD_ENV, REPLAY_ENV,
 };
 pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 #[cfg(feature = "offline")]

@@ -23,8 +23,8 @@ use futures_util::StreamExt as _;
 use respan_cli::command::CommandSettings;
 use respan_cli::load::Load;
 use respan_runtime::{
-    API_KEY_ENV, AgentSet, Error, Gateway, Input, OfflineGateway, RunEvent, RunOutcome, RunResult,
-    Runner,
+    API_KEY_ENV, AgentSet, Error, Gateway, GatewayBuilder, Input, OfflineGateway, RunEvent,
+    RunOutcome, RunResult, Runner,
 };
 use tokio::io::{AsyncBufReadExt as _, BufReader, Lines, Stdin};
 
@@ -56,6 +56,15 @@ pub(crate) struct RunArgs {
     /// RESPAN_BASE_URL/v2/traces, or to the collector OTEL_EXPORTER_OTLP_ENDPOINT names.
     #[arg(long)]
     trace: bool,
+    /// Append every exchange with the gateway (without the key) to this cassette
+    /// (JSON lines; replay it with --replay). Default: RESPAN_RECORD.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+    /// Replay this cassette instead of using a gateway: no key, no network; a
+    /// request the cassette does not hold fails naming the field that differs.
+    /// Default: RESPAN_REPLAY.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["offline", "record"])]
+    replay: Option<PathBuf>,
     /// Colors on stderr: auto (when stderr is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -274,7 +283,12 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
         },
     };
 
-    let (gateway, notice) = match connect(args.offline, std::io::stdout().is_terminal()).await {
+    let cassette = Cassette {
+        record: args.record,
+        replay: args.replay,
+    };
+    let connected = connect(args.offline, &cassette, std::io::stdout().is_terminal()).await;
+    let (gateway, notice) = match connected {
         Ok(connected) => connected,
         Err(error) => {
             say_error(&error.to_string());
@@ -358,24 +372,69 @@ fn read_stdin() -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// The gateway of `RESPAN_API_KEY` (and `RESPAN_BASE_URL`), or the offline
-/// gateway (with `--offline`, or without a key), and what to tell the user.
-async fn connect(offline: bool, paced: bool) -> Result<(Gateway, Option<String>), Error> {
-    let has_key = std::env::var(API_KEY_ENV).is_ok_and(|key| !key.trim().is_empty());
-    if !offline && has_key {
-        return Ok((Gateway::from_env()?, None));
+/// `--record` and `--replay`.
+struct Cassette {
+    record: Option<PathBuf>,
+    replay: Option<PathBuf>,
+}
+
+impl Cassette {
+    /// The options on top of `RESPAN_RECORD` / `RESPAN_REPLAY`.
+    fn apply(&self, mut builder: GatewayBuilder) -> GatewayBuilder {
+        if let Some(path) = &self.record {
+            builder = builder.record(path);
+        }
+        if let Some(path) = &self.replay {
+            builder = builder.replay(path);
+        }
+        builder
     }
-    let pace = if paced { OFFLINE_PACE } else { Duration::ZERO };
-    let server =
-        OfflineGateway::bind_paced(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), pace).await?;
-    let gateway = server.gateway()?;
-    let notice = if offline {
-        format!(
-            "--offline: using respan's offline gateway at {} (answers are made up on this machine; no request leaves it).",
-            gateway.base_url()
-        )
+}
+
+/// The gateway of `RESPAN_API_KEY` (and `RESPAN_BASE_URL`), or the offline
+/// gateway (with `--offline`, or without a key), or a replayed cassette, and
+/// what to tell the user.
+async fn connect(
+    offline: bool,
+    cassette: &Cassette,
+    paced: bool,
+) -> Result<(Gateway, Option<String>), Error> {
+    let from_env = cassette.apply(Gateway::builder().cassette_from_env());
+    if from_env.replays() {
+        let gateway = from_env.build()?;
+        let notice = format!(
+            "replaying {}: the answers come from the cassette; no request leaves this machine.",
+            gateway.cassette().unwrap_or(Path::new("")).display()
+        );
+        return Ok((gateway, Some(notice)));
+    }
+    let has_key = std::env::var(API_KEY_ENV).is_ok_and(|key| !key.trim().is_empty());
+    let (gateway, notice) = if !offline && has_key {
+        (cassette.apply(Gateway::builder_from_env()?).build()?, None)
     } else {
-        gateway.offline_notice().unwrap_or_default()
+        let pace = if paced { OFFLINE_PACE } else { Duration::ZERO };
+        let server =
+            OfflineGateway::bind_paced(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), pace).await?;
+        let gateway = server.gateway_with(from_env)?;
+        let notice = if offline {
+            format!(
+                "--offline: using respan's offline gateway at {} (answers are made up on this machine; no request leaves it).",
+                gateway.base_url()
+            )
+        } else {
+            gateway.offline_notice().unwrap_or_default()
+        };
+        (gateway, Some(notice))
     };
-    Ok((gateway, Some(notice)))
+    let notice = match gateway.cassette() {
+        Some(path) => {
+            let recording = format!("recording every exchange into {}", path.display());
+            Some(match notice {
+                Some(notice) => format!("{notice}\n{recording}"),
+                None => recording,
+            })
+        }
+        None => notice,
+    };
+    Ok((gateway, notice))
 }
