@@ -48,6 +48,8 @@ struct Technical {
 }
 
 async fn run() -> Result<(), respan::Error> {
+    // RESPAN_TRACING=1 exports the run's trace (see the README's "Tracing").
+    let _tracing = respan::tracing::init_from_env()?;
     let gateway = Gateway::from_env_or_offline().await?;
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");

@@ -15,6 +15,8 @@ use respan::Gateway;
 respan::workflow!("workflows/respan_params.toml");
 
 async fn run() -> Result<(), respan::Error> {
+    // RESPAN_TRACING=1 exports the run's trace (see the README's "Tracing").
+    let _tracing = respan::tracing::init_from_env()?;
     let gateway = Gateway::from_env_or_offline().await?;
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");

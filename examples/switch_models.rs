@@ -18,6 +18,8 @@ use switch_models::{Agent, Vars, Workflow};
 const MODELS: [&str; 3] = ["gpt-4o", "claude-sonnet-4-5-20250929", "gemini-2.5-flash"];
 
 async fn run() -> Result<(), respan::Error> {
+    // RESPAN_TRACING=1 exports the run's trace (see the README's "Tracing").
+    let _tracing = respan::tracing::init_from_env()?;
     let gateway = Gateway::from_env_or_offline().await?;
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");

@@ -28,10 +28,27 @@
 //! - `sqlite`: `SqliteSession`, conversation memory in a SQLite database file
 //!   (rusqlite with the SQLite it bundles). [`MemorySession`] needs no feature.
 
+//! - `otel`: [`tracing::init_from_env`] exports the spans of runs over OTLP/HTTP
+//!   JSON to Respan or any OpenTelemetry collector (`RESPAN_TRACING=1`).
+
 pub use respan_runtime::*;
 
 mod agent_def;
 pub use agent_def::{AgentDef, AgentSetExt, ToAgent};
+
+/// Tracing: every run's spans (run, agent, generation, handoff, tool) go to the
+/// application's `tracing` subscriber; with the `otel` feature,
+/// [`init_from_env`](tracing::init_from_env) exports them to Respan or any
+/// OpenTelemetry collector when `RESPAN_TRACING=1`.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), respan::Error> {
+/// let _tracing = respan::tracing::init_from_env()?; // flushes when dropped
+/// # Ok(()) }
+/// ```
+pub mod tracing {
+    pub use respan_runtime::telemetry::*;
+}
 
 /// Declares an agent on a struct: the struct's fields are the template variables
 /// of its instructions, its handoffs and tools are Rust paths.

@@ -260,7 +260,8 @@ impl<'s> Load<'s> {
         if !problems.is_empty() {
             return Err(LoadError { problems });
         }
-        let mut set = AgentSet::new(self.start_id().to_string());
+        let mut set = AgentSet::new(self.start_id().to_string())
+            .workflow_name(self.spec.workflow.name.value.clone());
         if let Some(max_turns) = &self.spec.workflow.max_turns {
             set = set.max_turns(max_turns.value);
         }

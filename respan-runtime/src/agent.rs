@@ -393,6 +393,7 @@ pub struct AgentSet<K: AgentKey = String, C = ()> {
     entry: K,
     agents: Vec<Agent<K, C>>,
     max_turns: u32,
+    workflow_name: Option<String>,
     prepared: OnceLock<Result<Arc<Prepared>, PrepareError>>,
 }
 
@@ -402,6 +403,7 @@ impl<K: AgentKey, C> Clone for AgentSet<K, C> {
             entry: self.entry.clone(),
             agents: self.agents.clone(),
             max_turns: self.max_turns,
+            workflow_name: self.workflow_name.clone(),
             prepared: self.prepared.clone(),
         }
     }
@@ -413,6 +415,7 @@ impl<K: AgentKey, C> Debug for AgentSet<K, C> {
             .field("entry", &self.entry)
             .field("agents", &self.agents)
             .field("max_turns", &self.max_turns)
+            .field("workflow_name", &self.workflow_name)
             .finish()
     }
 }
@@ -428,6 +431,7 @@ impl<K: AgentKey> AgentSet<K> {
             entry,
             agents: Vec::new(),
             max_turns: DEFAULT_MAX_TURNS,
+            workflow_name: None,
             prepared: OnceLock::new(),
         }
     }
@@ -448,6 +452,7 @@ impl<K: AgentKey> AgentSet<K> {
             entry: self.entry,
             agents: self.agents.into_iter().map(Agent::context).collect(),
             max_turns: self.max_turns,
+            workflow_name: self.workflow_name,
             prepared: OnceLock::new(),
         }
     }
@@ -493,6 +498,19 @@ impl<K: AgentKey, C> AgentSet<K, C> {
     pub fn max_turns(mut self, n: u32) -> Self {
         self.max_turns = n;
         self
+    }
+
+    /// The workflow's name, which traces show (`traceloop.workflow.name` on
+    /// every span of a run); generated workflows set the file's `[workflow] name`.
+    /// Without one, runs are named after the entry agent.
+    pub fn workflow_name(mut self, name: impl Into<String>) -> Self {
+        self.workflow_name = Some(name.into());
+        self
+    }
+
+    /// The workflow's name, if one was given ([`AgentSet::workflow_name`]).
+    pub fn workflow_name_value(&self) -> Option<&str> {
+        self.workflow_name.as_deref()
     }
 
     /// An agent by key.

@@ -620,6 +620,7 @@ impl GatewayBuilder {
             .build()
             .map_err(|e| Error::Config(format!("could not create the HTTP client: {e}")))?;
 
+        let secret = api_key.clone();
         let base_path = parsed.path().trim_end_matches('/');
         let cassette = match (&self.record, &self.replay) {
             (Some(path), _) => Some(Cassette::Record(Arc::new(Recorder::open(
@@ -647,6 +648,7 @@ impl GatewayBuilder {
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            secret,
             cassette: cassette.map(Arc::new),
         };
         let client = async_openai::Client::build(http, config).with_http_service(transport.clone());

@@ -53,6 +53,10 @@
 //! - [`Session`]s: conversation memory across runs ([`Runner::session`]), in
 //!   memory ([`MemorySession`]) or in a SQLite file (`SqliteSession`, feature `sqlite`).
 
+//! - Spans of every run (run, agent, generation, handoff, tool) through `tracing`,
+//!   with per-run [`TraceContext`]; [`telemetry`] exports them over OTLP/HTTP JSON
+//!   to Respan or any OpenTelemetry collector (feature `otel`, off by default).
+
 #![warn(missing_docs)]
 
 mod agent;
@@ -78,9 +82,15 @@ mod sse;
 mod state;
 mod stream;
 mod structured;
+#[cfg(feature = "otel")]
+pub mod telemetry;
+#[cfg(not(feature = "otel"))]
+#[path = "telemetry_off.rs"]
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tool;
+mod trace;
 mod transport;
 mod usage;
 mod wire;
@@ -113,4 +123,5 @@ pub use state::{Decision, REJECTION_MESSAGE, RUN_STATE_VERSION, RunState, ToolAp
 pub use stream::{RunEvent, RunStream};
 pub use structured::{StructuredError, parse_structured};
 pub use tool::{Args, DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};
+pub use trace::{TRACE_TARGET, TraceContext, record_content, set_record_content};
 pub use usage::{Usage, UsageByAgent};

@@ -2,10 +2,12 @@
 //! model; run the tools it calls; follow a handoff; stop at an answer without tool calls.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use futures_util::{FutureExt as _, future::join_all};
 use reqwest::header::HeaderMap;
 use tokio::sync::mpsc::UnboundedSender;
+use tracing::Instrument as _;
 
 use crate::agent::{AgentKey, AgentSet, ToolUseBehavior};
 use crate::approval::{self, Resolved, interrupted_calls};
@@ -17,6 +19,7 @@ use crate::result::{RunOutcome, RunResult};
 use crate::state::{RunState, ToolApproval};
 use crate::stream::{Progress, RunEvent, RunStream};
 use crate::tool::Tool;
+use crate::trace::{self, RunTrace, TraceContext};
 use crate::usage::{Usage, UsageByAgent};
 use crate::wire::{ChatRequest, Messages, StreamOptions, content_text};
 
@@ -37,9 +40,10 @@ pub const MULTIPLE_HANDOFFS_MESSAGE: &str = "Multiple handoffs detected, ignorin
 /// println!("{}", result.final_output);
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Runner {
     max_turns: Option<u32>,
+    trace: Option<Arc<TraceContext>>,
 }
 
 impl Runner {
@@ -51,6 +55,13 @@ impl Runner {
     /// Overrides the set's bound on model requests per run.
     pub fn max_turns(mut self, n: u32) -> Self {
         self.max_turns = Some(n);
+        self
+    }
+
+    /// What every span of the runs carries (trace group, session, customer,
+    /// metadata); see [`TraceContext`].
+    pub fn trace(mut self, context: TraceContext) -> Self {
+        self.trace = Some(Arc::new(context));
         self
     }
 
@@ -124,7 +135,8 @@ impl Runner {
     ) -> Result<RunOutcome<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let start = Start::Input(input.into());
-        drive(gateway, agents, start, max_turns, None, context, &NoJournal).await
+        let trace = self.trace.as_deref();
+        drive(gateway, agents, start, max_turns, None, context, &NoJournal, trace).await
     }
 
     /// Continues a run stopped for approval, with the same agents (in this
@@ -155,7 +167,8 @@ impl Runner {
     ) -> Result<RunOutcome<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let start = Start::Resume(state);
-        drive(gateway, agents, start, max_turns, None, context, &NoJournal).await
+        let trace = self.trace.as_deref();
+        drive(gateway, agents, start, max_turns, None, context, &NoJournal, trace).await
     }
 
     /// [`Runner::run_resumable_with`] with every model request and tool call
@@ -171,7 +184,8 @@ impl Runner {
     ) -> Result<RunOutcome<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let start = Start::Input(input.into());
-        drive(gateway, agents, start, max_turns, None, context, journal).await
+        let trace = self.trace.as_deref();
+        drive(gateway, agents, start, max_turns, None, context, journal, trace).await
     }
 
     /// [`Runner::resume_with`] through `journal` (see [`Runner::run_journaled`]).
@@ -185,7 +199,8 @@ impl Runner {
     ) -> Result<RunOutcome<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let start = Start::Resume(state);
-        drive(gateway, agents, start, max_turns, None, context, journal).await
+        let trace = self.trace.as_deref();
+        drive(gateway, agents, start, max_turns, None, context, journal, trace).await
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
@@ -234,10 +249,12 @@ impl Runner {
     ) -> RunStream<'a, K> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let input = input.into();
+        let trace = self.trace.clone();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         RunStream::new(
             Box::pin(async move {
                 let start = Start::Input(input);
+                let trace = trace.as_deref();
                 let outcome = drive(
                     gateway,
                     agents,
@@ -246,6 +263,7 @@ impl Runner {
                     Some(tx),
                     context,
                     &NoJournal,
+                    trace,
                 );
                 // This stream cannot stop for approval: an interruption is an error.
                 outcome.await?.into_result().map(RunOutcome::Completed)
@@ -285,17 +303,23 @@ impl Runner {
         context: &'a C,
     ) -> RunStream<'a, K> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        let trace = self.trace.clone();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         RunStream::new(
-            Box::pin(drive(
-                gateway,
-                agents,
-                start,
-                max_turns,
-                Some(tx),
-                context,
-                &NoJournal,
-            )),
+            Box::pin(async move {
+                let trace = trace.as_deref();
+                drive(
+                    gateway,
+                    agents,
+                    start,
+                    max_turns,
+                    Some(tx),
+                    context,
+                    &NoJournal,
+                    trace,
+                )
+                .await
+            }),
             rx,
         )
     }
@@ -341,6 +365,9 @@ enum Start<K> {
     Resume(RunState<K>),
 }
 
+/// A run, in its trace's spans.
+// The run's inputs, passed through unchanged to its turns.
+#[allow(clippy::too_many_arguments)]
 async fn drive<K: AgentKey, C: Sync>(
     gateway: &Gateway,
     agents: &AgentSet<K, C>,
@@ -349,6 +376,31 @@ async fn drive<K: AgentKey, C: Sync>(
     events: Option<UnboundedSender<Progress<K>>>,
     context: &C,
     journal: &dyn Journal,
+    trace_context: Option<&TraceContext>,
+) -> Result<RunOutcome<K>, Error> {
+    let workflow = match agents.workflow_name_value() {
+        Some(name) => name,
+        None => agents.get(agents.entry()).map_or("run", |a| a.name()),
+    };
+    let mut trace = RunTrace::start(workflow, trace_context);
+    let outcome = turns(
+        gateway, agents, start, max_turns, events, context, journal, &mut trace,
+    )
+    .await;
+    trace.finish(&outcome);
+    outcome
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn turns<K: AgentKey, C: Sync>(
+    gateway: &Gateway,
+    agents: &AgentSet<K, C>,
+    start: Start<K>,
+    max_turns: u32,
+    events: Option<UnboundedSender<Progress<K>>>,
+    context: &C,
+    journal: &dyn Journal,
+    trace: &mut RunTrace<'_>,
 ) -> Result<RunOutcome<K>, Error> {
     let prepared = agents.prepared()?;
     // `decided`: the approvals and outputs of an interrupted answer, to finish first.
@@ -365,6 +417,8 @@ async fn drive<K: AgentKey, C: Sync>(
             (current, run, Some((approvals, outputs)))
         }
     };
+    trace.input(&run.history);
+    trace.agent(agents.agent_at(current).name());
     emit(&events, || RunEvent::AgentUpdated {
         agent: agents.agent_at(current).key().clone(),
         name: agents.agent_at(current).name().to_string(),
@@ -397,6 +451,7 @@ async fn drive<K: AgentKey, C: Sync>(
                     fixed: &parts.fixed,
                 };
                 let headers = &parts.headers;
+                let generation = trace.generation(agent.name(), &body);
                 let request = async {
                     match &events {
                         None => complete(gateway, &body, headers).await,
@@ -405,10 +460,13 @@ async fn drive<K: AgentKey, C: Sync>(
                         }
                     }
                     .map_err(|error| gateway.redact(error))
-                };
+                }
+                .instrument(generation.clone());
                 let response = journal
                     .model_request(agent.name(), Box::pin(request))
-                    .await?;
+                    .await;
+                trace.generation_done(generation, &response);
+                let response = response?;
                 run.turns += 1;
                 run.usage.add(&response.usage);
                 run.usage_by_agent.add(agent.key(), &response.usage);
@@ -480,16 +538,24 @@ async fn drive<K: AgentKey, C: Sync>(
             }
         }
         // Tools run unless they wait for approval; then the run stops here.
-        let outputs =
-            match resolve_tools(agent, &tool_calls, approvals, outputs, context, journal).await {
-                Resolved::Done(outputs) => outputs,
-                Resolved::Waiting { approvals, outputs } => {
-                    let key = agent.key().clone();
-                    return Ok(RunOutcome::Interrupted(RunState::new(
-                        key, run, approvals, outputs,
-                    )));
-                }
-            };
+        let resolved = resolve_tools(
+            agent,
+            &tool_calls,
+            approvals,
+            outputs,
+            context,
+            journal,
+            trace,
+        );
+        let outputs = match resolved.await {
+            Resolved::Done(outputs) => outputs,
+            Resolved::Waiting { approvals, outputs } => {
+                let key = agent.key().clone();
+                return Ok(RunOutcome::Interrupted(RunState::new(
+                    key, run, approvals, outputs,
+                )));
+            }
+        };
         // What `tool_use_behavior` makes final (a handoff in the same answer wins).
         let stop_output = match agent.tool_use() {
             ToolUseBehavior::RunLlmAgain => None,
@@ -548,6 +614,7 @@ async fn drive<K: AgentKey, C: Sync>(
             });
             let next = agents.agent_at(*target);
             tracing::debug!(from = agent.name(), to = next.name(), "handoff");
+            trace.handoff(agent.name(), next.name());
             push_item(
                 &mut run.new_items,
                 &events,
@@ -559,6 +626,7 @@ async fn drive<K: AgentKey, C: Sync>(
                 },
             );
             current = *target;
+            trace.agent(next.name());
             emit(&events, || RunEvent::AgentUpdated {
                 agent: next.key().clone(),
                 name: next.name().to_string(),
@@ -639,15 +707,22 @@ async fn resolve_tools<K: AgentKey, C: Sync>(
     mut outputs: approval::Outputs,
     context: &C,
     journal: &dyn Journal,
+    trace: &RunTrace<'_>,
 ) -> Resolved<K> {
     let run_now = approval::plan(agent, calls, &mut approvals, &mut outputs, context);
-    let results = join_all(run_now.iter().map(|&position| {
+    let spans: Vec<_> = run_now
+        .iter()
+        .map(|&position| trace.tool(&calls[position].0.function, &calls[position].0.id))
+        .collect();
+    let results = join_all(run_now.iter().zip(&spans).map(|(&position, span)| {
         let (call, tool) = calls[position];
-        let run = run_tool(agent.tools()[tool].as_ref(), &call.function, context);
+        let run = run_tool(agent.tools()[tool].as_ref(), &call.function, context)
+            .instrument(span.clone());
         journal.tool_call(call, Box::pin(run))
     }))
     .await;
-    for (position, output) in run_now.into_iter().zip(results) {
+    for ((position, output), span) in run_now.into_iter().zip(results).zip(spans) {
+        trace.tool_done(&span, &output);
         outputs.push((calls[position].0.id.clone(), output));
     }
     approval::resolve(calls, approvals, outputs)
@@ -663,6 +738,7 @@ async fn run_tool<C>(tool: &dyn Tool<C>, call: &FunctionCall, context: &C) -> St
     };
     if serde_json::from_str::<serde::de::IgnoredAny>(arguments).is_err() {
         tracing::warn!(tool = tool.name(), "the model sent invalid JSON arguments");
+        trace::tool_outcome("invalid_arguments");
         return TOOL_ERROR_MESSAGE.to_string();
     }
     let timeout = tool.timeout();
@@ -670,18 +746,24 @@ async fn run_tool<C>(tool: &dyn Tool<C>, call: &FunctionCall, context: &C) -> St
     match tokio::time::timeout(timeout, call).await {
         Err(_elapsed) => {
             tracing::warn!(tool = tool.name(), ?timeout, "tool timed out");
+            trace::tool_outcome("timeout");
             format!(
                 "{TOOL_ERROR_MESSAGE} Error: the tool did not finish within {} s",
                 timeout.as_secs_f64()
             )
         }
-        Ok(Ok(Ok(output))) => output,
+        Ok(Ok(Ok(output))) => {
+            trace::tool_outcome("ok");
+            output
+        }
         Ok(Ok(Err(error))) => {
             tracing::warn!(tool = tool.name(), %error, "tool failed");
+            trace::tool_outcome("error");
             format!("{TOOL_ERROR_MESSAGE} Error: {error}")
         }
         Ok(Err(_panic)) => {
             tracing::error!(tool = tool.name(), "tool panicked");
+            trace::tool_outcome("panic");
             format!("{TOOL_ERROR_MESSAGE} Error: the tool panicked")
         }
     }

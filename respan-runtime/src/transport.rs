@@ -31,6 +31,9 @@ pub(crate) struct Transport {
     pub(crate) sleeper: Sleeper,
     /// The largest body read (streamed: the sum of its bytes).
     pub(crate) max_response_bytes: usize,
+    /// The API key, cut out of the errors logged between retries (they become
+    /// span events when traces are exported).
+    pub(crate) secret: secrecy::SecretString,
     /// Record or replay the traffic ([`crate::cassette`]).
     pub(crate) cassette: Option<Arc<Cassette>>,
 }
@@ -75,7 +78,11 @@ impl Transport {
                 .await
                 .map_err(|e| Error::Config(format!("could not build the request: {e}")))?;
             let failure = match tokio::time::timeout(self.timeout, self.exchange(request)).await {
-                Ok(Ok(response)) => return Ok(response),
+                Ok(Ok(response)) => {
+                    let log_id = response.headers().get(LOG_ID_HEADER);
+                    crate::trace::exchange(log_id.and_then(|v| v.to_str().ok()), attempt);
+                    return Ok(response);
+                }
                 Ok(Err(failure)) => failure,
                 Err(_elapsed) => Failure {
                     error: Error::Timeout {
@@ -85,6 +92,13 @@ impl Transport {
                     retryable: true,
                     retry_after: None,
                 },
+            };
+            // Some servers echo the request, Authorization included, in their errors.
+            let failure = Failure {
+                error: failure
+                    .error
+                    .redact(secrecy::ExposeSecret::expose_secret(&self.secret)),
+                ..failure
             };
             let retry = attempt - 1;
             let delay = if failure.retryable && retry < self.retry.max_retries {

@@ -52,6 +52,10 @@ pub(crate) struct RunArgs {
     /// is set. Without the key it is the default.
     #[arg(long)]
     offline: bool,
+    /// Export the run's trace (as RESPAN_TRACING=1 does): to Respan at
+    /// RESPAN_BASE_URL/v2/traces, or to the collector OTEL_EXPORTER_OTLP_ENDPOINT names.
+    #[arg(long)]
+    trace: bool,
     /// Append every exchange with the gateway (without the key) to this cassette
     /// (JSON lines; replay it with --replay). Default: RESPAN_RECORD.
     #[arg(long, value_name = "FILE")]
@@ -82,10 +86,29 @@ pub(crate) fn main(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let tracing = match start_tracing(args.trace) {
+        Ok(guard) => guard,
+        Err(error) => {
+            say(&format!("error: {error}"));
+            return ExitCode::FAILURE;
+        }
+    };
     let code = runtime.block_on(execute(args, json, interactive));
+    // Sends the spans still queued (bounded by the export's shutdown timeout).
+    drop(tracing);
     // A chat may leave a read of stdin pending on a blocking thread: do not wait for it.
     runtime.shutdown_background();
     code
+}
+
+/// `--trace` or `RESPAN_TRACING=1`: the run's spans exported in the background.
+fn start_tracing(flag: bool) -> Result<respan_runtime::telemetry::TracingGuard, Error> {
+    use respan_runtime::telemetry::{TRACING_ENV, TraceExport, TracingGuard, env_flag};
+    if flag || env_flag(TRACING_ENV) {
+        TraceExport::from_env().install()
+    } else {
+        Ok(TracingGuard::inactive())
+    }
 }
 
 /// What a run (or each turn of a chat) needs.

@@ -1001,6 +1001,7 @@ impl Module<'_> {
                 #destructure
                 let agents = ::respan::AgentSet::new(#entry)
                     .context::<C>()
+                    .workflow_name(#workflow)
                     #max_turns
                     #(.agent(#agents))*;
                 Workflow { agents }

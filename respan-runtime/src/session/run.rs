@@ -49,7 +49,7 @@ impl Runner {
 
 /// A [`Runner`] whose runs continue a [`Session`]'s conversation (see
 /// [`Runner::session`]). Same methods as the runner.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct SessionRunner<'s> {
     runner: Runner,
     session: &'s dyn Session,
@@ -132,7 +132,7 @@ impl<'s> SessionRunner<'s> {
     where
         's: 'a,
     {
-        let this = *self;
+        let this = self.clone();
         let input = input.into();
         let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
         RunStream::new(
