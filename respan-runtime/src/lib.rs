@@ -41,11 +41,16 @@
 //!   without a key. A development tool: the runtime's request path does not know it
 //!   exists, and a build without the feature does not compile it.
 //! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
+//! - [`expect`](crate::expect) (feature `offline`): what a workflow test expects of a
+//!   run (`[[tests]]` of a workflow file), checked by `respan test` and by the
+//!   `#[test]`s a compiled workflow can generate.
 
 #![warn(missing_docs)]
 
 mod agent;
 mod error;
+#[cfg(feature = "offline")]
+pub mod expect;
 mod gateway;
 #[cfg(any(feature = "offline", feature = "testing"))]
 mod http_server;
@@ -94,3 +99,27 @@ pub use stream::{RunEvent, RunStream};
 pub use structured::{StructuredError, parse_structured};
 pub use tool::{Args, DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};
 pub use usage::{Usage, UsageByAgent};
+
+/// Generated `[[tests]]` run on the offline gateway: with the `offline`
+/// feature this is nothing; without it, the error that says how to turn it on.
+#[cfg(feature = "offline")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __workflow_tests_need_offline {
+    ($path:literal) => {};
+}
+
+/// Generated `[[tests]]` run on the offline gateway: with the `offline`
+/// feature this is nothing; without it, the error that says how to turn it on.
+#[cfg(not(feature = "offline"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __workflow_tests_need_offline {
+    ($path:literal) => {
+        ::core::compile_error!(::core::concat!(
+            "the [[tests]] of ",
+            $path,
+            " run on respan's offline gateway, which needs respan's `offline` feature: add it for tests in Cargo.toml, `[dev-dependencies] respan = { version = \"0.1\", features = [\"offline\"] }`"
+        ));
+    };
+}

@@ -3,6 +3,7 @@
 //! semantic checks live in [`crate::check`].
 
 mod strings;
+mod tests_table;
 pub(crate) mod value;
 
 use serde_json::Map;
@@ -17,7 +18,7 @@ use crate::suggest::did_you_mean;
 use strings::StringMap;
 use value::{Item, Reader, span_of};
 
-const TOP_KEYS: &[&str] = &["workflow", "defaults", "agents", "tools", "vars"];
+const TOP_KEYS: &[&str] = &["workflow", "defaults", "agents", "tools", "vars", "tests"];
 const WORKFLOW_KEYS: &[&str] = &["name", "entry", "description", "max_turns"];
 const AGENT_KEYS: &[&str] = &[
     "name",
@@ -364,12 +365,17 @@ impl Builder<'_, '_> {
             },
             None => Vec::new(),
         };
+        let tests = match root.get("tests") {
+            Some(item) => self.tests(item),
+            None => Vec::new(),
+        };
         Spec {
             path: display_path.to_owned(),
             workflow,
             agents,
             tools,
             vars,
+            tests,
         }
     }
 
