@@ -290,8 +290,9 @@ impl<K: AgentKey> WorkflowTest<K> {
 
     /// Runs the test on a fresh offline gateway and panics, naming every
     /// expectation not met (with its origin), when the run fails or any is
-    /// not met. For `#[test]` functions: it starts its own tokio runtime.
-    pub fn run_offline(&self, agents: &AgentSet<K>, id: fn(&K) -> &'static str) {
+    /// not met; `id` names an agent (a generated `Agent::id`). For `#[test]`
+    /// functions: it starts its own tokio runtime.
+    pub fn run_offline(&self, agents: &AgentSet<K>, id: fn(K) -> &'static str) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -314,7 +315,7 @@ impl<K: AgentKey> WorkflowTest<K> {
                 self.name
             ),
         };
-        let name = |k: &K| id(k).to_string();
+        let name = |k: &K| id(k.clone()).to_string();
         if let Some(report) = self.failures(&result, &name) {
             panic!("{report}");
         }
