@@ -263,7 +263,7 @@ fn verdict(
                 "this test",
             )
             .with_note(error.to_string());
-            Verdict::Failed(file.render_one(&diagnostic, color))
+            Verdict::Failed(format!("{}\n\n", file.render_one(&diagnostic, color)))
         }
         Outcome::Failed(failures) => {
             let mut report = String::new();
