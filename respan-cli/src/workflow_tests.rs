@@ -34,7 +34,7 @@
 //! ```
 
 use respan_codegen::Spec;
-use respan_codegen::spec::{ExpectationSpec, Span, TestSpec};
+use respan_codegen::spec::{ExpectationSpec, Span, Spanned, TestSpec};
 use respan_runtime::expect::{Expectation, Mismatch};
 use respan_runtime::{Gateway, Input, InputItem, Runner};
 
@@ -69,8 +69,8 @@ pub struct Failure {
 
 /// The test's expectations as runtime values, each with its span. A regex the
 /// checker accepted but the `regex` crate cannot build (over its size limit)
-/// is an `Err` with that span.
-pub fn expectations(test: &TestSpec) -> Result<Vec<(Expectation<String>, Span)>, (Span, String)> {
+/// is the failure of that expectation.
+pub fn expectations(test: &TestSpec) -> Result<Vec<Spanned<Expectation<String>>>, Failure> {
     test.expectations
         .iter()
         .map(|e| {
@@ -84,14 +84,21 @@ pub fn expectations(test: &TestSpec) -> Result<Vec<(Expectation<String>, Span)>,
                 }
                 ExpectationSpec::OutputContains(text) => Expectation::OutputContains(text.clone()),
                 ExpectationSpec::OutputMatches(pattern) => Expectation::output_matches(pattern)
-                    .map_err(|error| (e.span, error.to_string()))?,
+                    .map_err(|error| Failure {
+                        key: "output_matches",
+                        span: e.span,
+                        mismatch: Mismatch {
+                            expected: "a regex the `regex` crate can build".to_string(),
+                            actual: error.to_string(),
+                        },
+                    })?,
                 ExpectationSpec::OutputField { pointer, value } => Expectation::OutputField {
                     pointer: pointer.clone(),
                     value: value.clone(),
                 },
                 ExpectationSpec::MaxRequests(max) => Expectation::MaxRequests(*max),
             };
-            Ok((expectation, e.span))
+            Ok(Spanned::new(expectation, e.span))
         })
         .collect()
 }
@@ -131,16 +138,7 @@ pub async fn run(
     };
     let expectations = match expectations(test) {
         Ok(expectations) => expectations,
-        Err((span, message)) => {
-            return Outcome::Failed(vec![Failure {
-                key: "output_matches",
-                span,
-                mismatch: Mismatch {
-                    expected: "a regex the `regex` crate can build".to_string(),
-                    actual: message,
-                },
-            }]);
-        }
+        Err(failure) => return Outcome::Failed(vec![failure]),
     };
     let result = match Runner::new().run(gateway, &agents, input(test)).await {
         Ok(result) => result,
@@ -149,13 +147,13 @@ pub async fn run(
     let id = |agent: &String| agent.clone();
     let failures: Vec<Failure> = expectations
         .iter()
-        .filter_map(|(expectation, span)| {
+        .filter_map(|expectation| {
             expectation
                 .check(&result, &id)
                 .err()
                 .map(|mismatch| Failure {
                     key: expectation.key(),
-                    span: *span,
+                    span: expectation.span,
                     mismatch,
                 })
         })
