@@ -100,9 +100,9 @@ proptest! {
                 name: s(names[1].clone()),
                 input: Some(s(vec![names[2].clone(), names[3].clone()])),
                 vars: vars.iter().map(|v| (s(v.clone()), s(names[4].clone()))).collect(),
-                agent: Some(s(ids[1].clone())),
+                agent: Some(s(ids[1 % ids.len()].clone())),
                 expectations: vec![
-                    s(ExpectationSpec::LastAgent(ids[2].clone())),
+                    s(ExpectationSpec::LastAgent(ids[2 % ids.len()].clone())),
                     s(ExpectationSpec::Handoffs(ids.iter().cloned().map(s).collect())),
                     s(ExpectationSpec::ToolsCalled(names.iter().cloned().map(s).collect())),
                     s(ExpectationSpec::OutputContains(names[0].clone())),
