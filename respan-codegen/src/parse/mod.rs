@@ -79,6 +79,20 @@ const TOOL_KEYS: &[&str] = &[
     "command",
     "timeout_secs",
 ];
+/// The keys of a `[[tests]]` table.
+const TEST_KEYS: &[&str] = &[
+    "name",
+    "input",
+    "vars",
+    "agent",
+    "last_agent",
+    "handoffs",
+    "tools_called",
+    "output_contains",
+    "output_matches",
+    "output",
+    "max_requests",
+];
 const TOOL_USE_BEHAVIORS: &[&str] = &["run_llm_again", "stop_on_first_tool"];
 const PLACEMENTS: &[&str] = &["body", "respan_params", "header"];
 

@@ -5,25 +5,10 @@
 use serde_json::Value;
 use toml::de::{DeTable, DeValue};
 
-use super::Builder;
 use super::value::{Item, span_of};
+use super::{Builder, TEST_KEYS};
 use crate::diagnostic::Diagnostic;
 use crate::spec::{ExpectationSpec, Span, Spanned, TestSpec};
-
-/// The keys of a `[[tests]]` table.
-pub(crate) const TEST_KEYS: &[&str] = &[
-    "name",
-    "input",
-    "vars",
-    "agent",
-    "last_agent",
-    "handoffs",
-    "tools_called",
-    "output_contains",
-    "output_matches",
-    "output",
-    "max_requests",
-];
 
 impl Builder<'_, '_> {
     /// `tests`: an array of tables (`[[tests]]`, or `tests = [{ ... }]`).
