@@ -5,8 +5,8 @@
 use serde_json::Value;
 use toml::de::{DeTable, DeValue};
 
+use super::Builder;
 use super::value::{Item, span_of};
-use super::{Builder, TEST_KEYS};
 use crate::diagnostic::Diagnostic;
 use crate::spec::{ExpectationSpec, Span, Spanned, TestSpec};
 
@@ -29,7 +29,7 @@ impl Builder<'_, '_> {
     }
 
     fn test(&mut self, span: Span, table: &DeTable<'_>) -> TestSpec {
-        self.unknown_keys("`[[tests]]`", table, TEST_KEYS, |_| None);
+        self.unknown_keys("`[[tests]]`", table, &crate::format::TEST, |_| None);
         let mut test = TestSpec {
             name: Spanned::new(String::new(), span),
             input: None,
