@@ -3,6 +3,9 @@
 //! reported like `cargo test`. A failed expectation is shown as a diagnostic at
 //! its TOML line, with what it expected and what the run did.
 //!
+//! `--record FILE` writes every exchange to a cassette, `--replay FILE` serves
+//! the runs from one (no gateway, no key).
+//!
 //! Exit status: 0 every test passed (ignored ones included), 1 a test failed or
 //! a file has errors, 2 a usage mistake (no key for `--live`).
 
@@ -14,7 +17,9 @@ use respan_cli::command::CommandSettings;
 use respan_cli::load::Problem;
 use respan_cli::workflow_tests::{self, Outcome};
 use respan_codegen::{Checked, Diagnostic, check_file};
-use respan_runtime::{API_KEY_ENV, Error, Gateway, OfflineGateway};
+use std::net::{Ipv4Addr, SocketAddr};
+
+use respan_runtime::{API_KEY_ENV, Error, Gateway, GatewayBuilder, OfflineGateway};
 
 use crate::ColorChoice;
 
@@ -28,6 +33,15 @@ pub(crate) struct TestArgs {
     /// of the offline one: real models, real cost, answers that vary.
     #[arg(long)]
     live: bool,
+    /// Append every exchange with the gateway (without the key) to this
+    /// cassette (JSON lines), to replay with --replay.
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    record: Option<PathBuf>,
+    /// Replay this cassette instead of a gateway: no key, no network; a
+    /// request the cassette does not hold fails the test, naming the field
+    /// that differs.
+    #[arg(long, value_name = "FILE", conflicts_with = "live")]
+    replay: Option<PathBuf>,
     /// Only the tests whose full name (`workflow::test`) contains this text.
     #[arg(long, value_name = "TEXT")]
     filter: Option<String>,
@@ -39,20 +53,30 @@ pub(crate) struct TestArgs {
 /// Exit status for a usage mistake.
 const USAGE: u8 = 2;
 
-/// Where the runs' requests go. `--replay <cassette>` adds a variant here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where the runs' requests go.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Target {
     /// respan's offline gateway, started for this command.
     Offline,
     /// The gateway of `RESPAN_API_KEY` (`--live`).
     Live,
+    /// A recorded cassette (`--replay`).
+    Replay(PathBuf),
 }
 
 impl Target {
-    async fn gateway(self) -> Result<Gateway, Error> {
+    /// The gateway, recording into `record` when given.
+    async fn gateway(&self, record: Option<&Path>) -> Result<Gateway, Error> {
+        let recording = |builder: GatewayBuilder| match record {
+            Some(path) => builder.record(path),
+            None => builder,
+        };
         match self {
-            Target::Offline => OfflineGateway::start().await,
-            Target::Live => Gateway::from_env(),
+            Target::Offline => OfflineGateway::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                .await?
+                .gateway_with(recording(Gateway::builder())),
+            Target::Live => recording(Gateway::builder_from_env()?).build(),
+            Target::Replay(path) => Gateway::replay(path),
         }
     }
 }
@@ -140,10 +164,10 @@ async fn execute(args: TestArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
 
-    let target = if args.live {
-        Target::Live
-    } else {
-        Target::Offline
+    let target = match (&args.replay, args.live) {
+        (Some(path), _) => Target::Replay(path.clone()),
+        (None, true) => Target::Live,
+        (None, false) => Target::Offline,
     };
     if target == Target::Live && !std::env::var(API_KEY_ENV).is_ok_and(|k| !k.trim().is_empty()) {
         eprintln!(
@@ -151,7 +175,7 @@ async fn execute(args: TestArgs) -> ExitCode {
         );
         return ExitCode::from(USAGE);
     }
-    let gateway = match target.gateway().await {
+    let gateway = match target.gateway(args.record.as_deref()).await {
         Ok(gateway) => gateway,
         Err(error) => {
             eprintln!("error: {error}");
@@ -166,10 +190,10 @@ async fn execute(args: TestArgs) -> ExitCode {
         plural(count),
         runnable.len(),
         plural(runnable.len()),
-        if target == Target::Live {
-            " against the real gateway"
-        } else {
-            ""
+        match &target {
+            Target::Live => " against the real gateway".to_string(),
+            Target::Replay(path) => format!(" replaying {}", path.display()),
+            Target::Offline => String::new(),
         }
     );
     let (mut passed, mut failed, mut ignored) = (0, 0, 0);

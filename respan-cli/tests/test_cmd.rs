@@ -33,7 +33,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn test(args: &[&str]) -> Output {
+fn test_cmd(args: &[&str]) -> Output {
     respan().arg("test").args(args).output().unwrap()
 }
 
@@ -73,7 +73,7 @@ parameters = { type = "object", properties = { invoice_id = { type = "string" } 
 
 #[test]
 fn the_tests_of_workflows_pass_offline_with_a_cargo_like_summary() {
-    let out = test(&["workflows/"]);
+    let out = test_cmd(&["workflows/"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(stdout.contains("running 11 tests from 7 files"), "{stdout}");
@@ -123,7 +123,7 @@ output = {{ severity = "low" }}
 "#
         ),
     );
-    let out = test(&[&path]);
+    let out = test_cmd(&[&path]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(
@@ -182,7 +182,7 @@ max_requests = 2
     let path = file(&dir, "shop.toml", &format!("{SUPPORT}{tests}"));
     let source = std::fs::read_to_string(&path).unwrap();
     let line_of = |needle: &str| source.lines().position(|l| l.contains(needle)).unwrap() + 1;
-    let out = test(&[&path]);
+    let out = test_cmd(&[&path]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -287,7 +287,7 @@ fn a_run_that_fails_is_a_failed_test_with_the_error() {
             "{source}\n[[tests]]\nname = \"needs_two_turns\"\ninput = \"What is the status of invoice INV-42?\"\nlast_agent = \"billing\"\n"
         ),
     );
-    let out = test(&[&path]);
+    let out = test_cmd(&[&path]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -311,7 +311,7 @@ fn a_file_with_errors_fails_with_its_diagnostics() {
             "{SUPPORT}\n[[tests]]\nname = \"typo\"\ninput = \"Hi\"\nlast_agent = \"biling\"\n"
         ),
     );
-    let out = test(&[&path]);
+    let out = test_cmd(&[&path]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("error: unknown agent `biling`"), "{stderr}");
@@ -331,7 +331,7 @@ fn a_file_with_errors_fails_with_its_diagnostics() {
 
 #[test]
 fn filter_selects_tests_by_name() {
-    let out = test(&["workflows/", "--filter", "support::"]);
+    let out = test_cmd(&["workflows/", "--filter", "support::"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("running 3 tests from 7 files"), "{stdout}");
@@ -344,12 +344,12 @@ fn filter_selects_tests_by_name() {
 
 #[test]
 fn live_needs_a_key_and_no_files_is_an_error() {
-    let out = test(&["workflows/", "--live"]);
+    let out = test_cmd(&["workflows/", "--live"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("--live runs against the real gateway and needs RESPAN_API_KEY")
     );
-    let out = test(&["no/such/dir"]);
+    let out = test_cmd(&["no/such/dir"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("cannot read `no/such/dir`"),
@@ -408,4 +408,41 @@ output_contains = "Ada"
     );
     assert!(stdout.contains("= note: actual: \"Hi there.\""), "{stdout}");
     assert_eq!(fake.requests().len(), 2);
+}
+
+/// `--record` writes the runs' exchanges to a cassette; `--replay` serves the
+/// same tests from it (no gateway); a workflow changed since fails, naming
+/// the request field that differs.
+#[test]
+fn record_then_replay_and_a_changed_workflow_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let test = "\n[[tests]]\nname = \"invoice_lookup\"\ninput = \"What is the status of invoice INV-42?\"\nlast_agent = \"billing\"\ntools_called = [\"lookup_invoice\"]\n";
+    let path = file(&dir, "shop.toml", &format!("{SUPPORT}{test}"));
+    let cassette = dir.path().join("shop.jsonl").to_string_lossy().into_owned();
+    let out = test_cmd(&[&path, "--record", &cassette]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(std::fs::metadata(&cassette).unwrap().len() > 0);
+
+    let out = test_cmd(&[&path, "--replay", &cassette]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("running 1 test from 1 file replaying"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("test shop::invoice_lookup ... ok"),
+        "{stdout}"
+    );
+
+    let changed = SUPPORT.replace("Route the question.", "Route every question.");
+    std::fs::write(&path, format!("{changed}{test}")).unwrap();
+    let out = test_cmd(&[&path, "--replay", &cassette]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("test shop::invoice_lookup ... FAILED"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("messages[0].content"), "{stdout}");
 }
