@@ -210,6 +210,12 @@ pub use respan_macros::respan_tool;
 /// (one `String` per template variable) and `Workflow` (`new(vars)`,
 /// `run(&gateway, input)`, `agents()`, `agents_mut()`).
 ///
+/// `workflow!("workflows/support.toml", tests)` also turns the file's
+/// `[[tests]]` into `#[test]` functions (in `support::tests`, under
+/// `#[cfg(test)]`), so `cargo test` runs them on the offline gateway; they need
+/// respan's `offline` feature in tests, and a workflow whose tools take no
+/// context (they build it with `Workflow::new`).
+///
 /// ```no_run
 /// respan::workflow!("workflows/support.toml");
 ///
@@ -227,6 +233,9 @@ pub use respan_macros::respan_tool;
 macro_rules! workflow {
     ($path:literal $(,)?) => {
         $crate::__private::workflow_impl!($path);
+    };
+    ($path:literal, tests $(,)?) => {
+        $crate::__private::workflow_impl!($path, tests);
     };
 }
 

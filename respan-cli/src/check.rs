@@ -9,20 +9,8 @@ use respan_codegen::{Checked, check_file};
 use crate::{CheckFormat, ColorChoice};
 
 pub(crate) fn run(paths: &[PathBuf], format: CheckFormat, color: ColorChoice) -> ExitCode {
-    let mut files = Vec::new();
-    let mut missing = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            collect(path, &mut files);
-        } else if path.exists() {
-            files.push(path.clone());
-        } else {
-            missing.push(path.clone());
-        }
-    }
-    let mut checked: Vec<Checked> = missing
+    let mut checked: Vec<Checked> = files(paths)
         .iter()
-        .chain(&files)
         .map(|path| check_file(path, &display(path)))
         .collect();
     checked.sort_by(|a, b| a.path.cmp(&b.path));
@@ -60,6 +48,24 @@ pub(crate) fn run(paths: &[PathBuf], format: CheckFormat, color: ColorChoice) ->
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The files `paths` name: each file, every `*.toml` under each directory
+/// (recursively), and paths that do not exist (checking them reports it).
+pub(crate) fn files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            collect(path, &mut files);
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            missing.push(path.clone());
+        }
+    }
+    missing.extend(files);
+    missing
 }
 
 /// Every `*.toml` under `dir`, recursively, in a stable order.

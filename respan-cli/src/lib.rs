@@ -42,7 +42,8 @@
 //! - [`agents`]: one agent of the file as a runtime [`Agent`](respan_runtime::Agent);
 //! - [`values`]: the file's settings as the runtime's setting values;
 //! - [`vars`]: template variable values (`[vars]` defaults, `--var`);
-//! - [`command`]: `[tools.<name>] command = [...]`, a tool run as a subprocess.
+//! - [`command`]: `[tools.<name>] command = [...]`, a tool run as a subprocess;
+//! - [`workflow_tests`]: a `[[tests]]` table run, its expectations checked.
 
 #![warn(missing_docs)]
 
@@ -51,6 +52,7 @@ pub mod command;
 pub mod load;
 pub mod values;
 pub mod vars;
+pub mod workflow_tests;
 
 /// A workflow source that must check clean, as a spec (the modules' unit tests).
 #[cfg(test)]

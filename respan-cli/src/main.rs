@@ -1,9 +1,10 @@
-//! `respan`: run workflow files (streaming the answer), check them, draw their
-//! handoff graphs.
+//! `respan`: run workflow files (streaming the answer), check them, run their
+//! tests, draw their handoff graphs.
 
 mod check;
 mod graph;
 mod run;
+mod run_tests;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Run the `[[tests]]` of workflow files, like `cargo test`.
+    ///
+    /// Each test runs its workflow against respan's offline gateway (or the
+    /// real one with --live) and checks what the run did: the last agent, the
+    /// handoffs, the tools called, the output. Exits with 1 when a test fails
+    /// or a file has errors, 0 otherwise.
+    Test {
+        #[command(flatten)]
+        args: run_tests::TestArgs,
+    },
     /// Print the JSON Schema of workflow files (draft-07), for editors.
     ///
     /// The same schema as `schema/respan-workflow.schema.json` in respan's
@@ -108,6 +119,7 @@ fn main() -> ExitCode {
             color,
         } => check::run(&paths, format, color),
         Command::Graph { file, format } => graph::run(&file, format),
+        Command::Test { args } => run_tests::main(args),
         Command::Schema => print_schema(),
         Command::Run {
             run,

@@ -83,7 +83,7 @@ fn warnings_alone_exit_zero() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("warning: checked 3 files: 3 warnings"),
+        stderr.contains("warning: checked 4 files: 4 warnings"),
         "{stderr}"
     );
 }

@@ -32,6 +32,7 @@ pub const INDEX_FILE: &str = "respan_workflows.rs";
 pub struct Builder {
     out_dir: Option<PathBuf>,
     emit_rerun_if_changed: bool,
+    emit_tests: bool,
     color: bool,
 }
 
@@ -47,6 +48,7 @@ impl Builder {
         Self {
             out_dir: None,
             emit_rerun_if_changed: true,
+            emit_tests: false,
             color: false,
         }
     }
@@ -63,6 +65,16 @@ impl Builder {
     /// Default: yes; turn it off outside build scripts.
     pub fn emit_rerun_if_changed(mut self, emit: bool) -> Self {
         self.emit_rerun_if_changed = emit;
+        self
+    }
+
+    /// Whether each workflow's `[[tests]]` become `#[test]` functions in its
+    /// module (under `#[cfg(test)]`), so `cargo test` runs them on respan's
+    /// offline gateway; the crate's tests then need respan's `offline`
+    /// feature (`[dev-dependencies] respan = { version = "0.1", features =
+    /// ["offline"] }`). Default: no.
+    pub fn emit_tests(mut self, emit: bool) -> Self {
+        self.emit_tests = emit;
         self
     }
 
@@ -125,6 +137,7 @@ impl Builder {
             };
             let mut options = Options::new(display.clone());
             options.source = Some(checked.source.clone());
+            options.tests = self.emit_tests;
             let Some(code) = generate::file(spec, &options) else {
                 continue;
             };

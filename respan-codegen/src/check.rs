@@ -58,10 +58,12 @@ pub fn check_spec(spec: &Spec) -> Vec<Diagnostic> {
     }
     tools(spec, &mut out);
     vars(spec, &mut out);
+    crate::workflow_tests::check(spec, &mut out);
     if !out.iter().any(|d| d.severity == Severity::Error) {
         unreachable_agents(spec, &mut out);
         unused_tools(spec, &mut out);
         unused_vars(spec, &mut out);
+        crate::workflow_tests::warnings(spec, &mut out);
     }
     out
 }
@@ -136,7 +138,12 @@ fn workflow(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn unknown_agent(spec: &Spec, what: &str, id: &Spanned<String>, label: &str) -> Diagnostic {
+pub(crate) fn unknown_agent(
+    spec: &Spec,
+    what: &str,
+    id: &Spanned<String>,
+    label: &str,
+) -> Diagnostic {
     let mut d = Diagnostic::error(format!("{what} `{}`", id.value), id.span, label);
     if spec.tool(&id.value).is_some() {
         // A tool where an agent belongs.
@@ -183,7 +190,7 @@ fn agent_ids(spec: &Spec) -> String {
 }
 
 /// Why `name` cannot be a snake_case Rust identifier, if it cannot.
-fn identifier_problem(name: &str) -> Option<&'static str> {
+pub(crate) fn identifier_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         return Some("an identifier cannot be empty");
     }
@@ -697,7 +704,7 @@ fn agent_values(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
 
 /// Why a JSON Schema is not an object schema (`type = "object"`, `properties` a
 /// table), if it is not.
-fn object_schema_problem(schema: &serde_json::Value) -> Option<String> {
+pub(crate) fn object_schema_problem(schema: &serde_json::Value) -> Option<String> {
     match schema.get("type") {
         None => return Some("no `type`: expected `type = \"object\"`".to_owned()),
         Some(kind) if kind != "object" => return Some(format!("`type` is {kind}")),

@@ -102,6 +102,8 @@ pub enum Type {
     Open,
     /// Any one of these types.
     OneOf(&'static [Type]),
+    /// An array of values of this type (`[[tests]]`: of tables).
+    Array(&'static Type),
 }
 
 /// `temperature = 0..=2`, ...: a number key with an inclusive range.
@@ -154,6 +156,11 @@ pub const TOP: Table = Table {
             "vars",
             Type::Map(&Type::String),
             "Defaults of template variables: `name = \"value\"`, used when a run gives no value.",
+        ),
+        Key::new(
+            "tests",
+            Type::Array(&Type::Table(&TEST)),
+            "Tests of the workflow, each `[[tests]]` a run and what it must show (`respan test`; compiled with `workflow!(\"file.toml\", tests)`).",
         ),
     ],
 };
@@ -481,6 +488,74 @@ pub const OUTPUT: Table = Table {
             "rust",
             Type::String,
             "Compiled workflows: the path of a Rust type (`JsonSchema + Deserialize`) the answer is.",
+        ),
+    ],
+};
+
+/// `[[tests]]`: a run of the workflow and what it must show.
+pub const TEST: Table = Table {
+    name: "`[[tests]]`",
+    description: "A test of the workflow: a run (its input, variables and first agent) and what it must show.",
+    keys: &[
+        Key::new(
+            "name",
+            Type::String,
+            "The test's name: a snake_case identifier (the `#[test]` function when compiled).",
+        )
+        .required(),
+        Key::new(
+            "input",
+            Type::OneOf(&[Type::String, Type::Strings]),
+            "The user's message, or several user messages in order.",
+        )
+        .required(),
+        Key::new(
+            "vars",
+            Type::Map(&Type::String),
+            "Template variable values for this run (others take their `[vars]` default).",
+        ),
+        Key::new(
+            "agent",
+            Type::String,
+            "The id of the agent the run starts with. Default: the workflow's `entry`.",
+        ),
+        Key::new(
+            "last_agent",
+            Type::String,
+            "Expected: the id of the agent that gives the final answer.",
+        ),
+        Key::new(
+            "handoffs",
+            Type::Strings,
+            "Expected: the ids of the agents handed to, in order (exactly these; `[]` for none).",
+        ),
+        Key::new(
+            "tools_called",
+            Type::Strings,
+            "Expected: the function tools called, in order (exactly these; `[]` for none).",
+        ),
+        Key::new(
+            "output_contains",
+            Type::String,
+            "Expected: the final output contains this text.",
+        ),
+        Key::new(
+            "output_matches",
+            Type::String,
+            "Expected: the final output matches this regular expression (the `regex` crate's syntax).",
+        ),
+        Key::new(
+            "output",
+            Type::Open,
+            "Expected: fields of the structured output and their values (`{ severity = \"high\" }`; nested tables are paths).",
+        ),
+        Key::new(
+            "max_requests",
+            Type::Integer {
+                min: 1,
+                max: u32::MAX as i64,
+            },
+            "Expected: the run makes at most this many model requests.",
         ),
     ],
 };

@@ -123,6 +123,7 @@ fn of_type(ty: &Type) -> Value {
         Type::Map(values) => json!({ "type": "object", "additionalProperties": of_type(values) }),
         Type::Open => json!({ "type": "object" }),
         Type::OneOf(types) => json!({ "anyOf": types.iter().map(of_type).collect::<Vec<_>>() }),
+        Type::Array(items) => json!({ "type": "array", "items": of_type(items) }),
     }
 }
 

@@ -33,6 +33,7 @@ pub mod spec;
 pub mod suggest;
 pub mod template;
 pub mod tool_attr;
+mod workflow_tests;
 
 pub use builder::Builder;
 pub use check::check_spec;

@@ -64,6 +64,8 @@ pub struct Spec {
     pub tools: Vec<ToolSpec>,
     /// `[vars]`: defaults of template variables, in the order the file declares them.
     pub vars: Vec<VarSpec>,
+    /// `[[tests]]`: runs of the workflow and what each must show, in file order.
+    pub tests: Vec<TestSpec>,
 }
 
 impl Spec {
@@ -277,6 +279,86 @@ pub struct ToolSpec {
     pub command: Option<Spanned<Vec<String>>>,
     /// Span of the `[tools.<name>]` table header.
     pub span: Span,
+}
+
+/// One `[[tests]]` table: a run of the workflow (its input, variables and
+/// first agent) and what the run must show.
+///
+/// ```toml
+/// [[tests]]
+/// name = "routes_invoices_to_billing"
+/// input = "My invoice is wrong"
+/// last_agent = "billing"
+/// handoffs = ["billing"]
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestSpec {
+    /// The test's name, a snake_case identifier (the `#[test] fn` when compiled);
+    /// empty when missing (the checker reports it; span: the table).
+    pub name: Spanned<String>,
+    /// The user's messages, in order (`input = "..."` is one); `None` when
+    /// missing (a value of the wrong type, already reported, reads as one
+    /// empty message).
+    pub input: Option<Spanned<Vec<String>>>,
+    /// Template variable values for this run (others take their `[vars]` default).
+    pub vars: Vec<(Spanned<String>, Spanned<String>)>,
+    /// The agent the run starts with; `None`: the workflow's `entry`.
+    pub agent: Option<Spanned<String>>,
+    /// What the run must show, in file order, each spanned at its value.
+    pub expectations: Vec<Spanned<ExpectationSpec>>,
+    /// Span of the `[[tests]]` table header (or of the inline table).
+    pub span: Span,
+}
+
+impl TestSpec {
+    /// The id of the agent the run starts with.
+    pub fn start<'a>(&'a self, spec: &'a Spec) -> &'a str {
+        self.agent
+            .as_ref()
+            .map_or(spec.workflow.entry.value.as_str(), |agent| &agent.value)
+    }
+}
+
+/// One expectation of a `[[tests]]` table.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpectationSpec {
+    /// `last_agent = "<id>"`: the agent that gave the final answer.
+    LastAgent(String),
+    /// `handoffs = ["<id>", ...]`: the agents handed to, in order (exactly these).
+    Handoffs(Vec<Spanned<String>>),
+    /// `tools_called = ["<tool>", ...]`: the function tools called, in order
+    /// (exactly these; handoffs are not tools).
+    ToolsCalled(Vec<Spanned<String>>),
+    /// `output_contains = "..."`: the final output contains this text.
+    OutputContains(String),
+    /// `output_matches = "<regex>"`: the final output matches this regular
+    /// expression (the `regex` crate's syntax).
+    OutputMatches(String),
+    /// A leaf of `output = { field = value, ... }`: the structured output's
+    /// value at this JSON pointer (e.g. `/severity`) equals `value`.
+    OutputField {
+        /// RFC 6901 pointer into the structured output.
+        pointer: String,
+        /// The value it must have (compared as JSON).
+        value: Value,
+    },
+    /// `max_requests = N`: the run made at most N model requests.
+    MaxRequests(u32),
+}
+
+impl ExpectationSpec {
+    /// The key the expectation is written with.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ExpectationSpec::LastAgent(_) => "last_agent",
+            ExpectationSpec::Handoffs(_) => "handoffs",
+            ExpectationSpec::ToolsCalled(_) => "tools_called",
+            ExpectationSpec::OutputContains(_) => "output_contains",
+            ExpectationSpec::OutputMatches(_) => "output_matches",
+            ExpectationSpec::OutputField { .. } => "output",
+            ExpectationSpec::MaxRequests(_) => "max_requests",
+        }
+    }
 }
 
 /// The template variables `agents`' instructions use, in first-use order, each

@@ -121,3 +121,47 @@ fn missing_inputs_and_duplicate_names_are_errors() {
         "{rendered}"
     );
 }
+
+/// `emit_tests(true)`: the file's `[[tests]]` become `#[cfg(test)]` `#[test]`s
+/// in its module, each naming the line of its expectations; off by default.
+#[test]
+fn emit_tests_writes_the_files_tests() {
+    let dir = temp_dir("tests");
+    let workflows = dir.join("workflows");
+    std::fs::create_dir_all(&workflows).unwrap();
+    let source = format!(
+        "{SUPPORT}\n[vars]\nproduct = \"Respan\"\n\n[[tests]]\nname = \"routes_to_billing\"\ninput = \"A payment question\"\nlast_agent = \"billing\"\n"
+    );
+    std::fs::write(workflows.join("support.toml"), source).unwrap();
+    let out = dir.join("out");
+
+    Builder::new()
+        .out_dir(&out)
+        .emit_rerun_if_changed(false)
+        .compile_dir(&workflows)
+        .unwrap();
+    let code = std::fs::read_to_string(out.join("support.rs")).unwrap();
+    assert!(!code.contains("#[cfg(test)]"), "{code}");
+
+    Builder::new()
+        .out_dir(&out)
+        .emit_rerun_if_changed(false)
+        .emit_tests(true)
+        .compile_dir(&workflows)
+        .unwrap();
+    let code = std::fs::read_to_string(out.join("support.rs")).unwrap();
+    assert!(code.contains("#[cfg(test)]\n    mod tests {"), "{code}");
+    assert!(code.contains("fn routes_to_billing() {"), "{code}");
+    let display = workflows
+        .join("support.toml")
+        .to_string_lossy()
+        .replace('\\', "/");
+    assert!(
+        code.contains(&format!("location: \"{display}:24:14\"")),
+        "{code}"
+    );
+    assert!(
+        code.contains("Expectation::LastAgent(Agent::Billing)"),
+        "{code}"
+    );
+}

@@ -132,6 +132,31 @@ const MESSAGES: &[(&str, Covered)] = &[
     ("agent `{}` is unreachable", Catalog),
     ("tool `{}` is never used", Catalog),
     ("template variable `{}` is never used", Catalog),
+    // parse/tests_table.rs
+    ("empty `output` expectation", Catalog),
+    // workflow_tests.rs
+    ("test without `name`", Catalog),
+    ("invalid test name `{}`", Catalog),
+    ("duplicate test name `{}`", Catalog),
+    ("{} has no `input`", Catalog),
+    ("empty `input` in {}", Catalog),
+    ("unknown agent `{}`", Catalog),
+    ("unknown template variable `{}` in {}", Catalog),
+    ("template variable `{}` has no value in {}", Catalog),
+    ("agent `{}` does not hand off to `{}`", Catalog),
+    ("invalid regex in `output_matches`", Catalog),
+    ("`last_agent` is `{}`, but `handoffs` end at `{}`", Catalog),
+    ("agent `{}` cannot be reached from `{}`", Catalog),
+    (
+        "`output` expects structured output, but agent `{}` answers with text",
+        Catalog,
+    ),
+    (
+        "`output` expects structured output, but no agent the run reaches has one",
+        Catalog,
+    ),
+    ("unknown output field `{}`", Catalog),
+    ("test `{}` expects nothing", Catalog),
 ];
 
 /// The sources of the TOML front end (the attribute front end has its own tests).
@@ -141,14 +166,17 @@ const SOURCES: &[&str] = &[
     "src/checked.rs",
     "src/template.rs",
     "src/check.rs",
+    "src/parse/tests_table.rs",
+    "src/workflow_tests.rs",
 ];
 
 /// Call sites whose headline is not a literal, and what they produce (listed in
 /// `MESSAGES` above): `message` (empty file / no tables), `format!("invalid TOML:
 /// {headline}")` built before the call, `headline` (duplicate agent id / tool /
 /// table), `NO_AGENTS` (twice), `if missing {..} else {..}` (prompt id), and
-/// `headline` (empty / invalid Rust path).
-const INDIRECT_CALL_SITES: usize = 7;
+/// `headline` (empty / invalid Rust path), and `format!("{label} has no `input`")`
+/// (a test's label: "test `name`", or "this test" without a name).
+const INDIRECT_CALL_SITES: usize = 8;
 
 /// A headline pattern: literal pieces between the variable parts.
 fn pieces(pattern: &str) -> Vec<&str> {

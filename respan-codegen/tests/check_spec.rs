@@ -39,6 +39,7 @@ fn spec(entry: &str, agents: Vec<AgentSpec>) -> Spec {
         agents,
         tools: Vec::new(),
         vars: Vec::new(),
+        tests: Vec::new(),
     }
 }
 

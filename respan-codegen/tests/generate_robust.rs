@@ -95,9 +95,28 @@ proptest! {
                     Some(VarSpec { name: s(name.clone()), default: s(default.clone()?) })
                 })
                 .collect(),
+            // A test naming anything (`workflow!(.., tests)`): arbitrary names,
+            // agents, tools, texts, pointers.
+            tests: vec![TestSpec {
+                name: s(names[1].clone()),
+                input: Some(s(vec![names[2].clone(), names[3].clone()])),
+                vars: vars.iter().map(|v| (s(v.clone()), s(names[4].clone()))).collect(),
+                agent: Some(s(ids[1 % ids.len()].clone())),
+                expectations: vec![
+                    s(ExpectationSpec::LastAgent(ids[2 % ids.len()].clone())),
+                    s(ExpectationSpec::Handoffs(ids.iter().cloned().map(s).collect())),
+                    s(ExpectationSpec::ToolsCalled(names.iter().cloned().map(s).collect())),
+                    s(ExpectationSpec::OutputContains(names[0].clone())),
+                    s(ExpectationSpec::OutputMatches(names[1].clone())),
+                    s(ExpectationSpec::OutputField { pointer: names[2].clone(), value: serde_json::json!({ "x": [names[3].clone()] }) }),
+                    s(ExpectationSpec::MaxRequests(0)),
+                ],
+                span: Span::new(usize::MAX, usize::MAX),
+            }],
         };
         let mut options = Options::new(workflow.clone());
         options.source = Some(names[0].clone());
+        options.tests = true;
         if let Some(tokens) = generate::module(&spec, &options) {
             parses(tokens);
         }

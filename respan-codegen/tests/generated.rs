@@ -62,3 +62,62 @@ instructions = "Greet {{ customer }} in a {{ tone }} tone on behalf of {{ produc
         ..code.find("    /// The `greeter` workflow").unwrap()];
     insta::assert_snapshot!(vars);
 }
+
+/// `[[tests]]` as `#[test]`s (`workflow!(.., tests)`, `Builder::emit_tests`):
+/// the test's variables over the `[vars]` defaults, its start agent, each
+/// expectation with the file, line and text it is written at; nothing is
+/// generated without the option.
+#[test]
+fn generated_tests() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflows/support.toml");
+    let checked = respan_codegen::check_file(&path, "workflows/support.toml");
+    assert!(!checked.has_errors(), "{}", checked.render(false));
+    let mut options = Options::new("workflows/support.toml");
+    let without = generate::expand(&checked, "support", &options);
+    assert!(!without.tokens.to_string().contains("cfg (test)"));
+    options.tests = true;
+    let expansion = generate::expand(&checked, "support", &options);
+    assert!(expansion.errors.is_empty(), "{:?}", expansion.errors);
+    let code = generate::pretty("workflows/support.toml", expansion.tokens);
+    syn::parse_file(code.split_once('\n').unwrap().1).unwrap();
+    let tests = &code[code.find("    /// The `[[tests]]`").unwrap()..];
+    insta::assert_snapshot!(tests);
+}
+
+/// Structured output fields and tools: JSON values as JSON text, tool names as strings.
+#[test]
+fn generated_tests_of_outputs_and_tools() {
+    let checked = respan_codegen::check_source(
+        "workflows/ticket.toml",
+        r#"
+[workflow]
+entry = "triage"
+
+[agents.triage]
+instructions = "Route."
+handoffs = ["technical"]
+
+[agents.technical]
+tools = ["diagnose"]
+output.schema = { type = "object", properties = { severity = { type = "string" }, steps = { type = "array" }, meta = { type = "object" } } }
+
+[tools.diagnose]
+description = "Diagnose."
+
+[[tests]]
+name = "diagnoses"
+input = "It fails."
+tools_called = ["diagnose"]
+output = { severity = "high", steps = [1, 2.5], meta.score = 0.5, meta."a/b" = true }
+output_matches = "(?i)high"
+"#,
+    );
+    assert!(!checked.has_errors(), "{}", checked.render(false));
+    let mut options = Options::new("workflows/ticket.toml");
+    options.tests = true;
+    let expansion = generate::expand(&checked, "ticket", &options);
+    assert!(expansion.errors.is_empty(), "{:?}", expansion.errors);
+    let code = generate::pretty("workflows/ticket.toml", expansion.tokens);
+    let tests = &code[code.find("    /// The `[[tests]]`").unwrap()..];
+    insta::assert_snapshot!(tests);
+}

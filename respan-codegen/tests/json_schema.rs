@@ -113,6 +113,7 @@ const PLACES: &[(&str, &[&str])] = &[
     ("output", &["agents", "a", "output"]),
     ("`tool_use_behavior`", &["agents", "a", "tool_use_behavior"]),
     ("tool", &["tools", "t"]),
+    ("`[[tests]]`", &["tests", "0"]),
 ];
 
 fn tables() -> Vec<&'static Table> {
@@ -124,6 +125,7 @@ fn tables() -> Vec<&'static Table> {
             }
             Type::Map(inner) => walk(inner, out),
             Type::OneOf(types) => types.iter().for_each(|t| walk(t, out)),
+            Type::Array(inner) => walk(inner, out),
             _ => {}
         }
     }
@@ -167,6 +169,7 @@ fn sample(ty: &Type) -> Value {
         Type::Map(inner) => json!({ "k": sample(inner) }),
         Type::Open => json!({ "k": "v" }),
         Type::OneOf(types) => sample(&types[0]),
+        Type::Array(inner) => json!([sample(inner)]),
     }
 }
 

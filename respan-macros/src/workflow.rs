@@ -1,19 +1,18 @@
-//! `workflow!("path.toml")`.
+//! `workflow!("path.toml")` and `workflow!("path.toml", tests)`.
 
 use std::path::{Path, PathBuf};
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use respan_codegen::generate::{self, Options};
-use syn::LitStr;
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    let lit: LitStr = match syn::parse2(input) {
-        Ok(lit) => lit,
+    let generate::WorkflowArgs { path: lit, tests } = match syn::parse2(input) {
+        Ok(args) => args,
         Err(_) => {
             return quote! {
                 ::core::compile_error! {
-                    "expected the path of a workflow file: `respan::workflow!(\"workflows/support.toml\")`"
+                    "expected the path of a workflow file, and optionally `tests`: `respan::workflow!(\"workflows/support.toml\")` or `respan::workflow!(\"workflows/support.toml\", tests)`"
                 }
             };
         }
@@ -49,6 +48,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let mut options = Options::new(written.clone());
     options.prelude = tracked;
     options.span = Some(span);
+    options.tests = tests;
     let expansion = generate::expand(&checked, &stem, &options);
     if expansion.errors.is_empty() {
         let warnings = warnings(span, &expansion.warnings);

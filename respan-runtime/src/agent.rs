@@ -518,6 +518,22 @@ impl<K: AgentKey, C> AgentSet<K, C> {
         self.agents.iter().find(|a| &a.key == key)
     }
 
+    /// The same set, with runs starting at `entry` (e.g. to test one agent).
+    ///
+    /// ```
+    /// use respan_runtime::{Agent, AgentSet};
+    /// let agents = AgentSet::new("triage")
+    ///     .agent(Agent::new("triage", "Triage Agent"))
+    ///     .agent(Agent::new("billing", "Billing Agent"))
+    ///     .with_entry("billing");
+    /// assert_eq!(agents.entry(), &"billing");
+    /// ```
+    pub fn with_entry(mut self, entry: K) -> Self {
+        self.entry = entry;
+        self.prepared = OnceLock::new();
+        self
+    }
+
     /// The entry agent's key.
     pub fn entry(&self) -> &K {
         &self.entry

@@ -50,6 +50,9 @@
 //!   matching requests by content, and a run that diverges fails with
 //!   [`Error::ReplayMismatch`] naming the first field that differs.
 //! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
+//! - [`expect`](crate::expect) (feature `offline`): what a workflow test expects of a
+//!   run (`[[tests]]` of a workflow file), checked by `respan test` and by the
+//!   `#[test]`s a compiled workflow can generate.
 //! - [`Session`]s: conversation memory across runs ([`Runner::session`]), in
 //!   memory ([`MemorySession`]) or in a SQLite file (`SqliteSession`, feature `sqlite`).
 
@@ -63,6 +66,8 @@ mod agent;
 mod approval;
 mod cassette;
 mod error;
+#[cfg(feature = "offline")]
+pub mod expect;
 mod gateway;
 #[cfg(any(feature = "offline", feature = "testing"))]
 mod http_server;
@@ -125,3 +130,27 @@ pub use structured::{StructuredError, parse_structured};
 pub use tool::{Args, DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};
 pub use trace::{TRACE_TARGET, TraceContext, record_content, set_record_content};
 pub use usage::{Usage, UsageByAgent};
+
+/// Generated `[[tests]]` run on the offline gateway: with the `offline`
+/// feature this is nothing; without it, the error that says how to turn it on.
+#[cfg(feature = "offline")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __workflow_tests_need_offline {
+    ($path:literal) => {};
+}
+
+/// Generated `[[tests]]` run on the offline gateway: with the `offline`
+/// feature this is nothing; without it, the error that says how to turn it on.
+#[cfg(not(feature = "offline"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __workflow_tests_need_offline {
+    ($path:literal) => {
+        ::core::compile_error!(::core::concat!(
+            "the [[tests]] of ",
+            $path,
+            " run on respan's offline gateway, which needs respan's `offline` feature: add it for tests in Cargo.toml, `[dev-dependencies] respan = { version = \"0.1\", features = [\"offline\"] }`"
+        ));
+    };
+}

@@ -343,7 +343,7 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
 }
 
 /// The directory command tools run in: the workflow file's.
-fn directory_of(file: &Path) -> PathBuf {
+pub(crate) fn directory_of(file: &Path) -> PathBuf {
     match file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),

@@ -93,6 +93,7 @@ pub(crate) fn check(
         agents,
         tools: tools.iter().map(placeholder_tool).collect(),
         vars: Vec::new(),
+        tests: Vec::new(),
     };
     for diagnostic in check_spec(&spec) {
         if diagnostic.is_error() && diagnostic.span != workflow {

@@ -17,6 +17,7 @@
 
 mod names;
 mod values;
+mod workflow_tests;
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
@@ -24,6 +25,31 @@ use quote::{ToTokens, quote, quote_spanned};
 use crate::spec::{AgentSpec, Spec, ToolUseBehaviorSpec};
 pub use names::{agent_variant, handoff_enum_name, module_name};
 use names::{field_ident, ident, str_lit};
+
+/// The arguments of `workflow!`: `"path.toml"` or `"path.toml", tests`
+/// (parsed here, so the macro crate only forwards tokens).
+pub struct WorkflowArgs {
+    /// The workflow file's path, as written.
+    pub path: syn::LitStr,
+    /// Whether `tests` follows: emit the file's `[[tests]]` as `#[test]`s.
+    pub tests: bool,
+}
+
+impl syn::parse::Parse for WorkflowArgs {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let path = input.parse()?;
+        let mut tests = false;
+        if input.parse::<Option<syn::Token![,]>>()?.is_some() && !input.is_empty() {
+            let option: syn::Ident = input.parse()?;
+            if option != "tests" {
+                return Err(syn::Error::new(option.span(), "unknown option"));
+            }
+            tests = true;
+            input.parse::<Option<syn::Token![,]>>()?;
+        }
+        Ok(WorkflowArgs { path, tests })
+    }
+}
 
 /// Options of the generator.
 #[derive(Clone, Debug)]
@@ -43,6 +69,10 @@ pub struct Options {
     /// The span generated code that can fail to compile is given (the path
     /// literal of `workflow!`), so that rustc points at it.
     pub span: Option<proc_macro2::Span>,
+    /// Whether to emit the file's `[[tests]]` as `#[cfg(test)]` `#[test]`
+    /// functions run on the offline gateway (`workflow!("file.toml", tests)`,
+    /// `Builder::emit_tests(true)`). Off by default.
+    pub tests: bool,
 }
 
 impl Options {
@@ -54,6 +84,7 @@ impl Options {
             tools_in_parent: true,
             source: None,
             span: None,
+            tests: false,
         }
     }
 }
@@ -344,6 +375,11 @@ impl Module<'_> {
             self.output_enum()
         };
         let workflow = self.workflow(stub);
+        let tests = if stub {
+            TokenStream::new()
+        } else {
+            self.tests_module()
+        };
         quote! {
             #prelude
             #agent_enum
@@ -352,6 +388,7 @@ impl Module<'_> {
             #output
             #bindings
             #workflow
+            #tests
         }
     }
 

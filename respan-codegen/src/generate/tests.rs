@@ -69,6 +69,7 @@ pub(crate) fn support() -> Spec {
         ],
         tools: Vec::new(),
         vars: Vec::new(),
+        tests: Vec::new(),
     }
 }
 

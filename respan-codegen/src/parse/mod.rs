@@ -3,6 +3,7 @@
 //! semantic checks live in [`crate::check`].
 
 mod strings;
+mod tests_table;
 pub(crate) mod value;
 
 use serde_json::Map;
@@ -301,12 +302,17 @@ impl Builder<'_, '_> {
             },
             None => Vec::new(),
         };
+        let tests = match root.get("tests") {
+            Some(item) => self.tests(item),
+            None => Vec::new(),
+        };
         Spec {
             path: display_path.to_owned(),
             workflow,
             agents,
             tools,
             vars,
+            tests,
         }
     }
 
