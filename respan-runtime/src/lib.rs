@@ -47,6 +47,7 @@
 mod agent;
 mod error;
 mod gateway;
+mod history;
 #[cfg(any(feature = "offline", feature = "testing"))]
 mod http_server;
 mod items;

@@ -10,6 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::agent::{AgentKey, AgentSet, ToolUseBehavior};
 use crate::error::{Error, gateway_message};
 use crate::gateway::Gateway;
+use crate::history::History;
 use crate::items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 use crate::result::RunResult;
 use crate::stream::{Progress, RunEvent, RunStream};
@@ -195,7 +196,7 @@ async fn drive<K: AgentKey, C: Sync>(
 ) -> Result<RunResult<K>, Error> {
     let prepared = agents.prepared()?;
     let mut current = prepared.entry;
-    let mut history = input.into_items();
+    let mut history = History::new(input.into_items());
     let mut new_items = Vec::new();
     let mut raw_responses = Vec::new();
     let mut usage = Usage::default();
@@ -212,7 +213,7 @@ async fn drive<K: AgentKey, C: Sync>(
             model: parts.model.as_deref().unwrap_or(gateway.default_model()),
             messages: Messages {
                 system: parts.system.as_deref(),
-                history: &history,
+                history: history.json(),
             },
             stream: events.is_some(),
             // An agent's own `extra_body.stream_options` is sent instead (it is in `fixed`).
@@ -401,7 +402,7 @@ struct RunSoFar<K> {
     raw_responses: Vec<ModelResponse>,
     usage: Usage,
     usage_by_agent: UsageByAgent<K>,
-    history: Vec<InputItem>,
+    history: History,
 }
 
 /// The result of a run `agent` ends with `final_output` (its answer, or a tool's
@@ -433,7 +434,7 @@ fn finished<K: AgentKey, C>(
         raw_responses: progress.raw_responses,
         usage: progress.usage,
         usage_by_agent: progress.usage_by_agent,
-        history: progress.history,
+        history: progress.history.into_items(),
     })
 }
 

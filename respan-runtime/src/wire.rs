@@ -1,9 +1,10 @@
 //! The chat-completions wire format we send and read (async-openai BYOT types).
 
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::items::{InputItem, ToolCall};
+use crate::items::ToolCall;
 use crate::usage::Usage;
 
 /// A request body: model, messages, optional stream flag, and the agent's
@@ -27,10 +28,11 @@ pub(crate) struct StreamOptions {
     pub(crate) include_usage: bool,
 }
 
-/// The system message followed by the conversation, without copying either.
+/// The system message followed by the conversation, without copying either:
+/// the conversation's messages are already JSON (see `History`).
 pub(crate) struct Messages<'a> {
     pub(crate) system: Option<&'a str>,
-    pub(crate) history: &'a [InputItem],
+    pub(crate) history: &'a [Box<RawValue>],
 }
 
 #[derive(Serialize)]
