@@ -253,6 +253,12 @@ def report():
             w(f"| {tls} | {f(b['clean_wall_s'])} s | {f(b['clean_user_s'] + b['clean_sys_s'])} s | "
               f"{f(b['incr_wall_s'], 2)} s | {f(b['release_bytes'] / 1e6, 1)} MB | {b['load_at_start']} |")
         w("")
+    w("## Other figures")
+    w("")
+    w("`benches/RESULTS.md` keeps the figures measured by hand before this harness: `respan check` on")
+    w("100 files (#3), the incremental build cost of one `workflow!` (#4), and the runtime's overhead")
+    w("on the offline gateway in-process (#2, `cargo bench -p respan-runtime --bench run`), each with")
+    w("its command.")
     return "\n".join(out)
 
 

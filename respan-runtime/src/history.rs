@@ -1,13 +1,14 @@
-//! The conversation of a run, each message serialized to JSON once, when it is
-//! added: every request re-sends the whole history, so a turn serializes only
-//! what is new (a long tool loop would otherwise re-escape every tool result on
+//! The conversation of a run, each message serialized to JSON once, for the
+//! first request that sends it: every request re-sends the whole history, so a
+//! turn serializes only what is new (a long tool loop would otherwise re-escape every tool result on
 //! every turn; see BENCHMARKS.md, "cost as the conversation grows").
 
 use serde_json::value::RawValue;
 
 use crate::items::InputItem;
 
-/// The items of a run's conversation and, beside each, its wire JSON.
+/// The items of a run's conversation and the wire JSON of those sent so far
+/// (a prefix: the last answer of a run is never sent, so never serialized).
 #[derive(Debug, Default)]
 pub(crate) struct History {
     items: Vec<InputItem>,
@@ -17,18 +18,21 @@ pub(crate) struct History {
 impl History {
     /// A history holding `items` (the run's input).
     pub(crate) fn new(items: Vec<InputItem>) -> Self {
-        let json = items.iter().map(to_json).collect();
-        Self { items, json }
+        Self {
+            json: Vec::with_capacity(items.len()),
+            items,
+        }
     }
 
     /// Adds a message at the end.
     pub(crate) fn push(&mut self, item: InputItem) {
-        self.json.push(to_json(&item));
         self.items.push(item);
     }
 
-    /// Each message's JSON, as serialized when it was added.
-    pub(crate) fn json(&self) -> &[Box<RawValue>] {
+    /// Each message's JSON: those added since the last call are serialized now.
+    pub(crate) fn json(&mut self) -> &[Box<RawValue>] {
+        let sent = self.json.len();
+        self.json.extend(self.items[sent..].iter().map(to_json));
         &self.json
     }
 
@@ -65,6 +69,7 @@ mod tests {
             },
         ];
         let mut history = History::new(items[..1].to_vec());
+        assert_eq!(history.json().len(), 1);
         history.push(items[1].clone());
         history.push(InputItem::Tool {
             tool_call_id: "call_1".into(),
