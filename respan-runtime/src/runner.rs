@@ -223,7 +223,7 @@ async fn drive<K: AgentKey, C: Sync>(
             .then_some(StreamOptions {
                 include_usage: true,
             }),
-            fixed: &parts.fixed,
+            fixed: &parts.fixed_json,
         };
         let headers = &parts.headers;
         let response = match &events {
