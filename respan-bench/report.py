@@ -74,9 +74,10 @@ def report():
     w = out.append
     w("# Benchmarks")
     w("")
-    w("Every figure below comes from one command, `scripts/bench.sh` (full run, ~10-15 min), which")
-    w("writes `$CARGO_TARGET_DIR/bench/results.jsonl` and regenerates this file with")
-    w("`python3 respan-bench/report.py`. Each table names the driver command that produced it")
+    w("Every figure below comes from `scripts/bench.sh` (run-time figures, ~10 min once built) and")
+    w("`scripts/bench.sh --build` (build figures), which write `$CARGO_TARGET_DIR/bench/*.jsonl`;")
+    w("`scripts/bench.sh` then regenerates this file with `python3 respan-bench/report.py`.")
+    w("Each table names the driver command that produced it")
     w("(`respan-bench` and `fakegw` are the binaries of the `respan-bench` crate, release build).")
     w("`scripts/bench.sh --quick` is the few-second smoke test `.ci/run` runs.")
     w("")
@@ -240,7 +241,7 @@ def report():
         builds[b["tls"]] = b
     w("## Build time for users")
     w("")
-    w("Command: `scripts/bench.sh --build` (also part of the full run): `respan-bench/minimal-app`,")
+    w("Command: `scripts/bench.sh --build`: `respan-bench/minimal-app`,")
     w("a binary depending on `respan` with default features and one workflow file, built in a fresh")
     w("target dir after `cargo fetch` (`cargo build --timings`, debug); then its workflow file is")
     w("touched and rebuilt; then the release binary's size. User + system CPU is given because the")

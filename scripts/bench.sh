@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Benchmarks (issue #10; BENCHMARKS.md says what each figure means).
 #
-#   scripts/bench.sh           the full run (~10-15 min on 2 cores): release builds, the fake
-#                              gateway at 0 / 1 / 50 ms, respan vs the raw reqwest + serde_json
-#                              loop vs the Python Agents SDK and raw `openai` client (a venv
-#                              under the target dir, from PyPI), 10 000 concurrent runs, startup,
-#                              the minimal app's build times; then writes BENCHMARKS.md.
+#   scripts/bench.sh           the run-time figures (~10 min on 2 cores once built): release
+#                              builds, the fake gateway at 0 / 1 / 50 ms, respan vs the raw
+#                              reqwest + serde_json loop vs the Python Agents SDK and raw `openai`
+#                              client (a venv under the target dir, from PyPI), 10 000 concurrent
+#                              runs, startup; then writes BENCHMARKS.md (with the build figures
+#                              last measured by --build).
+#   scripts/bench.sh --build   the build figures: the minimal app's clean build (--timings),
+#                              incremental rebuild, release size (several minutes: a clean build).
 #   scripts/bench.sh --quick   a smoke test of a few seconds (debug build, tiny counts, no
 #                              Python, no build timing, BENCHMARKS.md untouched): .ci/run runs it.
-#   scripts/bench.sh --build   only the minimal app's build figures (appended to the results).
 #
 # Raw results: $CARGO_TARGET_DIR/bench/results.jsonl (one JSON object per figure);
 # respan-bench/report.py turns them into BENCHMARKS.md.
@@ -141,6 +143,5 @@ start_gateway 50
 "$BIN/respan-bench" concurrent --url "$GW" --runs 10000 >>"$RESULTS"
 cleanup
 PIDS=()
-build_figures
 python3 respan-bench/report.py "$RESULTS" "$BUILD_RESULTS" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md from $RESULTS"
