@@ -98,8 +98,8 @@ def report():
     # 1. CPU per run
     w("## Client CPU per run")
     w("")
-    w("Command: `respan-bench cpu --url $GW --runs 1000 --rounds 3` (best of 3 rounds; the long loop")
-    w("runs 40 times per round) and `python respan-bench/python/sdk_bench.py $PORT cpu 200`, same")
+    w("Command: `respan-bench cpu --url $GW --runs 500 --rounds 3` (best of 3 rounds; the long loop")
+    w("runs 20 times per round) and `python respan-bench/python/sdk_bench.py $PORT cpu 100` (long loop: 4 runs), same")
     w("gateway at 0 ms latency, same run.")
     w("")
     w("| Scenario | respan | raw reqwest + serde_json | respan / raw | Python `openai` raw loop | Agents SDK | SDK / respan | allocations per run (respan / raw) | request bytes per run |")
@@ -133,9 +133,11 @@ def report():
         w("")
     one_ms = [one("cpu-1ms", scenario="handoff", client=c) for c in ("respan", "raw")]
     if all(one_ms):
-        w(f"At 1 ms gateway latency (`respan-bench cpu --scenario handoff --runs 500`) the handoff costs "
-          f"{f(one_ms[0]['cpu_us_per_run'])} µs (respan) and {f(one_ms[1]['cpu_us_per_run'])} µs (raw) "
-          "of client CPU: latency changes the wall time, not the CPU.")
+        w(f"At 1 ms gateway latency (`respan-bench cpu --scenario handoff --runs 500 --rounds 1`, fakegw "
+          f"`--latency-ms 1`) the handoff costs {f(one_ms[0]['cpu_us_per_run'])} µs (respan) and "
+          f"{f(one_ms[1]['cpu_us_per_run'])} µs (raw) of client CPU, "
+          f"{one_ms[0]['cpu_us_per_run'] / one_ms[1]['cpu_us_per_run']:.2f}×: an idle process pays for "
+          "waking up (epoll, timers, cold caches) on every answer, the same for both.")
         w("")
     if ratios:
         worst_s = max(ratios, key=ratios.get)
@@ -150,8 +152,8 @@ def report():
     # 2. Growth
     w("## Cost as the conversation grows")
     w("")
-    w("Command: `respan-bench growth --url $GW --runs 30`. Client CPU of one turn of the long tool")
-    w("loop (request, answer, the 4 KB tool result added), median of 30 runs; turn k is measured")
+    w("Command: `respan-bench growth --url $GW --runs 20`. Client CPU of one turn of the long tool")
+    w("loop (request, answer, the 4 KB tool result added), median of 20 runs; turn k is measured")
     w("between the tool calls k-1 and k. Respan serializes each history message once, when it is")
     w("added (`respan-runtime/src/history.rs`); the raw loop re-serializes its `Value` history.")
     w("")
@@ -173,7 +175,7 @@ def report():
     # 3. Streaming
     w("## Streaming")
     w("")
-    w("Command: `respan-bench stream --url $GW --runs 1000`. One agent, streamed answer of 64 text")
+    w("Command: `respan-bench stream --url $GW --runs 500`. One agent, streamed answer of 64 text")
     w("chunks. First delta: wall time from starting the run (respan) or sending the request (bare)")
     w("to the first text delta, median. Per delta: client CPU from the first to the last delta")
     w("divided by the deltas after the first, median. Bare: reqwest + eventsource-stream +")
@@ -254,6 +256,13 @@ def report():
             w(f"| {tls} | {f(b['clean_wall_s'])} s | {f(b['clean_user_s'] + b['clean_sys_s'])} s | "
               f"{f(b['incr_wall_s'], 2)} s | {f(b['release_bytes'] / 1e6, 1)} MB | {b['load_at_start']} |")
         w("")
+        for tls, b in sorted(builds.items()):
+            units = ", ".join(f"{name} {secs} s" for name, secs in b.get("slowest_units_s", []))
+            total = b["clean_user_s"] + b["clean_sys_s"]
+            w(f"Slowest units of the clean build with {tls} (`--timings`, wall seconds each, measured "
+              f"{b.get('date', '?')}): {units}; user + sys CPU {f(total)} s, i.e. ~{f(total / 2)} s of wall "
+              "on 2 idle cores at best.")
+            w("")
     w("## Other figures")
     w("")
     w("`benches/RESULTS.md` keeps the figures measured by hand before this harness: `respan check` on")

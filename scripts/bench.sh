@@ -129,10 +129,10 @@ fi
 "$VENV/bin/pip" install -q "openai-agents==0.24.0"
 
 start_gateway 0
-"$BIN/respan-bench" cpu --url "$GW" --runs 1000 --rounds 3 >>"$RESULTS"
-"$VENV/bin/python" respan-bench/python/sdk_bench.py "${GW##*:}" cpu 200 >>"$RESULTS"
-"$BIN/respan-bench" growth --url "$GW" --runs 30 >>"$RESULTS"
-"$BIN/respan-bench" stream --url "$GW" --runs 1000 >>"$RESULTS"
+"$BIN/respan-bench" cpu --url "$GW" --runs 500 --rounds 3 >>"$RESULTS"
+"$VENV/bin/python" respan-bench/python/sdk_bench.py "${GW##*:}" cpu 100 >>"$RESULTS"
+"$BIN/respan-bench" growth --url "$GW" --runs 20 >>"$RESULTS"
+"$BIN/respan-bench" stream --url "$GW" --runs 500 >>"$RESULTS"
 "$BIN/respan-bench" startup --url "$GW" --support "$BIN/examples/support" \
   --python "$VENV/bin/python" --script respan-bench/python/sdk_bench.py --runs 5 >>"$RESULTS"
 # At 1 ms the client CPU per run should not change (only the wall time).
