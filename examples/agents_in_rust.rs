@@ -52,13 +52,18 @@ async fn run() -> Result<(), respan::Error> {
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");
     }
+    scenario(&gateway).await
+}
 
+/// The scenario on any gateway: `tests/cassettes.rs` replays it from
+/// `tests/cassettes/agents_in_rust.jsonl` (`scripts/record-cassettes.sh` records it).
+pub(crate) async fn scenario(gateway: &Gateway) -> Result<(), respan::Error> {
     // The set starts with Triage; every struct adds its agent.
     let agents = Triage.agent_set().with(&Billing).with(&Technical {
         product: "Respan".into(),
     });
     let result = respan::run(
-        &gateway,
+        gateway,
         &agents,
         "I'm having trouble connecting to the API.",
     )

@@ -25,6 +25,12 @@ async fn run() -> Result<(), respan::Error> {
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");
     }
+    scenario(&gateway).await
+}
+
+/// The scenario on any gateway: `tests/cassettes.rs` replays it from
+/// `tests/cassettes/prompts.jsonl` (`scripts/record-cassettes.sh` records it).
+pub(crate) async fn scenario(gateway: &Gateway) -> Result<(), respan::Error> {
     let prompt_id = std::env::var("RESPAN_PROMPT_ID").ok();
 
     let placements = [
@@ -53,7 +59,7 @@ async fn run() -> Result<(), respan::Error> {
                 agent
             }
         });
-        match workflow.run(&gateway, "What can you do?").await {
+        match workflow.run(gateway, "What can you do?").await {
             Ok(result) => println!("{label}: {}", result.final_output),
             Err(error) => {
                 failed = true;

@@ -18,10 +18,15 @@ async fn run() -> Result<(), respan::Error> {
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");
     }
+    scenario(&gateway).await
+}
 
+/// The scenario on any gateway: `tests/cassettes.rs` replays it from
+/// `tests/cassettes/quickstart.jsonl` (`scripts/record-cassettes.sh` records it).
+pub(crate) async fn scenario(gateway: &Gateway) -> Result<(), respan::Error> {
     let workflow = quickstart::Workflow::new(quickstart::Vars {});
     let result = workflow
-        .run(&gateway, "What are the benefits of using an API gateway?")
+        .run(gateway, "What are the benefits of using an API gateway?")
         .await?;
     println!("{}", result.final_output);
     Ok(())

@@ -19,11 +19,14 @@ async fn run() -> Result<(), respan::Error> {
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");
     }
+    scenario(&gateway).await
+}
 
+/// The scenario on any gateway: `tests/cassettes.rs` replays it from
+/// `tests/cassettes/respan_params.jsonl` (`scripts/record-cassettes.sh` records it).
+pub(crate) async fn scenario(gateway: &Gateway) -> Result<(), respan::Error> {
     let workflow = respan_params::Workflow::new(respan_params::Vars {});
-    let result = workflow
-        .run(&gateway, "Hello! Which customer am I?")
-        .await?;
+    let result = workflow.run(gateway, "Hello! Which customer am I?").await?;
     println!("{}", result.final_output);
     println!("(see the request on the Logs page under customer user_123)");
     Ok(())

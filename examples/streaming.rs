@@ -28,6 +28,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let question = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "I'm having trouble connecting to the API.".to_string());
+    scenario(&gateway, question).await
+}
+
+/// The scenario on any gateway: `tests/cassettes.rs` replays it from
+/// `tests/cassettes/streaming.jsonl` (`scripts/record-cassettes.sh` records it).
+pub(crate) async fn scenario(
+    gateway: &Gateway,
+    question: String,
+) -> Result<(), Box<dyn std::error::Error>> {
     let workflow = Workflow::new(Vars {
         product: "Respan".into(),
     });
@@ -35,7 +44,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = std::io::stdout();
     // Whether the cursor is after streamed text (a line must end before the next one).
     let mut in_text = false;
-    let mut events = workflow.run_streamed(&gateway, question);
+    let mut events = workflow.run_streamed(gateway, question);
     while let Some(event) = events.next_event().await {
         match event? {
             RunEvent::TextDelta { delta, .. } => {

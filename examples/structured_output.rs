@@ -33,10 +33,16 @@ async fn run() -> Result<(), respan::Error> {
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");
     }
+    scenario(&gateway).await
+}
+
+/// The scenario on any gateway: `tests/cassettes.rs` replays it from
+/// `tests/cassettes/structured_output.jsonl` (`scripts/record-cassettes.sh` records it).
+pub(crate) async fn scenario(gateway: &Gateway) -> Result<(), respan::Error> {
     let workflow = ticket::Workflow::new(ticket::Vars {});
     let run = workflow
         .run(
-            &gateway,
+            gateway,
             "I was charged twice for my subscription, can I get a refund?",
         )
         .await?;

@@ -24,14 +24,19 @@ async fn run() -> Result<(), respan::Error> {
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");
     }
+    scenario(&gateway).await
+}
 
+/// The scenario on any gateway: `tests/cassettes.rs` replays it from
+/// `tests/cassettes/support.jsonl` (`scripts/record-cassettes.sh` records it).
+pub(crate) async fn scenario(gateway: &Gateway) -> Result<(), respan::Error> {
     // `Vars` has one field per template variable of the instructions; the file's
     // `[vars]` gives `product` a default, so `Vars::default()` works too.
     let workflow = Workflow::new(Vars {
         product: "Respan".into(),
     });
     let result = workflow
-        .run(&gateway, "I'm having trouble connecting to the API.")
+        .run(gateway, "I'm having trouble connecting to the API.")
         .await?;
 
     for item in &result.new_items {

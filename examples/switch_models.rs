@@ -22,14 +22,19 @@ async fn run() -> Result<(), respan::Error> {
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");
     }
+    scenario(&gateway).await
+}
 
+/// The scenario on any gateway: `tests/cassettes.rs` replays it from
+/// `tests/cassettes/switch_models.jsonl` (`scripts/record-cassettes.sh` records it).
+pub(crate) async fn scenario(gateway: &Gateway) -> Result<(), respan::Error> {
     let workflow = Workflow::new(Vars {});
     for model in MODELS {
         let workflow = workflow
             .clone()
             .with_agent(Agent::Assistant, |agent| agent.model(model));
         let result = workflow
-            .run(&gateway, "In one sentence: who are you?")
+            .run(gateway, "In one sentence: who are you?")
             .await?;
         println!("{model}: {}", result.final_output);
     }

@@ -49,6 +49,12 @@ async fn run() -> Result<(), respan::Error> {
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");
     }
+    scenario(&gateway).await
+}
+
+/// The scenario on any gateway: `tests/cassettes.rs` replays it from
+/// `tests/cassettes/tools.jsonl` (`scripts/record-cassettes.sh` records it).
+pub(crate) async fn scenario(gateway: &Gateway) -> Result<(), respan::Error> {
     let invoices = Invoices {
         by_id: HashMap::from([(
             "INV-42".to_string(),
@@ -65,7 +71,7 @@ async fn run() -> Result<(), respan::Error> {
     let workflow = support_tools::Workflow::<Invoices>::with_context(support_tools::Vars {});
     let result = workflow
         .run_with(
-            &gateway,
+            gateway,
             "I was charged twice for my invoice \"INV-42\", can you check it?",
             &invoices,
         )

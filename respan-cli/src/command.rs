@@ -77,6 +77,7 @@ pub struct CommandTool {
     program: String,
     args: Vec<String>,
     timeout: Duration,
+    needs_approval: bool,
     settings: CommandSettings,
 }
 
@@ -96,6 +97,7 @@ impl CommandTool {
             program: command.next().unwrap_or_default(),
             args: command.collect(),
             timeout: DEFAULT_TOOL_TIMEOUT,
+            needs_approval: false,
             settings: CommandSettings::default(),
         }
     }
@@ -103,7 +105,7 @@ impl CommandTool {
     /// The tool a `[tools.<name>]` table declares, if it has a `command`:
     /// its `description`, its `parameters` (in the strict form, as a Rust
     /// tool's schema is; an empty object schema without them), its
-    /// `timeout_secs` (60 s by default).
+    /// `timeout_secs` (60 s by default), its `needs_approval`.
     pub fn from_spec(spec: &ToolSpec, settings: &CommandSettings) -> Option<Self> {
         let command = spec.command.as_ref()?;
         let description = spec
@@ -120,6 +122,10 @@ impl CommandTool {
         {
             tool.timeout = timeout;
         }
+        tool.needs_approval = spec
+            .needs_approval
+            .as_ref()
+            .is_some_and(|needs| needs.value);
         tool.settings = settings.clone();
         Some(tool)
     }
@@ -133,6 +139,12 @@ impl CommandTool {
     /// How long one call may take (then the process is killed).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Whether every call waits for a person's approval (`respan run` asks).
+    pub fn needs_approval(mut self, needs_approval: bool) -> Self {
+        self.needs_approval = needs_approval;
         self
     }
 
@@ -238,6 +250,7 @@ impl std::fmt::Debug for CommandTool {
             .field("program", &self.program)
             .field("args", &self.args)
             .field("timeout", &self.timeout)
+            .field("needs_approval", &self.needs_approval)
             .finish_non_exhaustive()
     }
 }
@@ -254,6 +267,9 @@ impl Tool<()> for CommandTool {
     }
     fn timeout(&self) -> Duration {
         self.timeout.saturating_add(GRACE)
+    }
+    fn needs_approval(&self, _context: &(), _arguments: &Value) -> bool {
+        self.needs_approval
     }
     fn call<'a>(
         &'a self,

@@ -265,6 +265,9 @@ pub struct ToolSpec {
     pub description: Option<Spanned<String>>,
     /// How long one call may take, in seconds; `None`: the runtime default (60).
     pub timeout_secs: Option<Spanned<f64>>,
+    /// Whether every call waits for a person's approval (`needs_approval`);
+    /// `None`: it does not.
+    pub needs_approval: Option<Spanned<bool>>,
     /// JSON Schema of the arguments (optional when a Rust function supplies it).
     pub parameters: Option<Spanned<Value>>,
     /// Path of the Rust function; default: the function named like the tool, in scope.

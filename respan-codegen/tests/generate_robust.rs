@@ -81,6 +81,7 @@ proptest! {
                 name: s(tool.clone()),
                 description: Some(s(String::new())),
                 timeout_secs: Some(s(f64::NAN)),
+                needs_approval: Some(s(true)),
                 parameters: None,
                 rust: Some(s(tool)),
                 command: None,

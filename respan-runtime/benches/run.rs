@@ -5,7 +5,8 @@
 //! The gateway runs on its own thread; only the client thread's CPU time is
 //! counted (Linux `/proc/thread-self/schedstat`), so the server's work is not.
 //!
-//! `cargo bench -p respan-runtime --bench run [-- RUNS]`
+//! `cargo bench -p respan-runtime --bench run [-- RUNS]`; `BENCH_CASSETTE=1` measures
+//! the same runs recorded into a cassette and replayed from it instead.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -151,6 +152,39 @@ fn main() {
             assert_eq!(result.last_agent, "Technical Agent");
         };
 
+        if std::env::var("BENCH_CASSETTE").is_ok() {
+            // The same runs recorded into a cassette, then replayed from it.
+            let dir = std::env::temp_dir().join(format!("respan-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let path = dir.join("bench.jsonl");
+            let recording = Gateway::builder()
+                .base_url(&base_url)
+                .api_key("bench")
+                .record(&path)
+                .build()
+                .expect("recording gateway");
+            let plain = measure(runs, with_respan).await;
+            let recorded = measure(runs, || async {
+                let result = respan_runtime::run(&recording, &agents, QUESTION).await.expect("run");
+                assert_eq!(result.last_agent, "Technical Agent");
+            })
+            .await;
+            let replaying = Gateway::replay(&path).expect("replaying gateway");
+            let exchanges = replaying.replay_remaining().unwrap_or(0);
+            let replayed = measure(runs, || async {
+                let result = respan_runtime::run(&replaying, &agents, QUESTION).await.expect("replay");
+                assert_eq!(result.last_agent, "Technical Agent");
+            })
+            .await;
+            assert_eq!(replaying.replay_remaining(), Some(0));
+            let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let _ = std::fs::remove_dir_all(&dir);
+            println!("triage -> handoff -> answer, 2 requests per run, {runs} runs:");
+            println!("  offline gateway          : {:7.1} µs client CPU/run, {:7.1} µs wall/run", plain.0, plain.1);
+            println!("  same, recording          : {:7.1} µs client CPU/run, {:7.1} µs wall/run", recorded.0, recorded.1);
+            println!("  replay ({exchanges} exchanges, {bytes} bytes): {:7.1} µs client CPU/run, {:7.1} µs wall/run", replayed.0, replayed.1);
+            return;
+        }
         if std::env::var("BENCH_RAW").is_ok() {
             let raw = || async {
                 let a = gateway.chat_completion_raw(&body1).await.expect("raw");

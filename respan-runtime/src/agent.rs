@@ -528,7 +528,7 @@ impl<K: AgentKey, C> AgentSet<K, C> {
             .map_err(PrepareError::into_error)
     }
 
-    fn index_of(&self, key: &K) -> Option<usize> {
+    pub(crate) fn index_of(&self, key: &K) -> Option<usize> {
         self.agents.iter().position(|a| &a.key == key)
     }
 

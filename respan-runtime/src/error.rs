@@ -141,6 +141,58 @@ pub enum Error {
         limit: usize,
     },
 
+    /// A replayed run sent a request that no exchange left in the cassette holds
+    /// ([`Gateway::replay`](crate::Gateway::replay)): the run has changed since
+    /// the cassette was recorded.
+    #[error(
+        "the request does not match the cassette {cassette}: `{field}` differs from the \
+         nearest recorded request (line {line}): recorded {recorded}, sent {sent}{}; record \
+         the cassette again if the change is intended (RESPAN_RECORD={cassette})",
+        if *already_replayed { " (an identical request was recorded, and has already been replayed)" } else { "" }
+    )]
+    ReplayMismatch {
+        /// The cassette file.
+        cassette: String,
+        /// The line of the nearest recorded exchange.
+        line: usize,
+        /// The first field that differs, as a JSON path in the body
+        /// (`messages[0].content`), or `header NAME` (with the path inside it for
+        /// `X-Data-Respan-Params`, whose base64 JSON is decoded), or `request`
+        /// (method and path).
+        field: String,
+        /// The recorded value, shortened (`(absent)` when the field was not there).
+        recorded: String,
+        /// The value sent, shortened (`(absent)` when the field is not there).
+        sent: String,
+        /// Whether an identical request is in the cassette but was served already.
+        already_replayed: bool,
+    },
+
+    /// A replayed run sent a request after every exchange of the cassette had
+    /// been served: it makes more requests than the recorded run did.
+    #[error(
+        "the run went past the end of the cassette {cassette}: all {exchanges} recorded \
+         exchange(s) have been replayed and it sent another request; record the cassette \
+         again if the run has changed (RESPAN_RECORD={cassette})"
+    )]
+    ReplayExhausted {
+        /// The cassette file.
+        cassette: String,
+        /// How many exchanges it holds.
+        exchanges: usize,
+    },
+
+    /// A cassette could not be read, or written, or a line of it is not an exchange.
+    #[error("cassette {path}{}: {message}", line.map(|n| format!(":{n}")).unwrap_or_default())]
+    Cassette {
+        /// The cassette file.
+        path: String,
+        /// The line that is wrong, when one is.
+        line: Option<usize>,
+        /// What is wrong and what to do.
+        message: String,
+    },
+
     /// The model did something the agent does not allow (e.g. called a tool it was not given).
     #[error("model behaviour error: {0}")]
     ModelBehavior(String),
@@ -157,6 +209,25 @@ pub enum Error {
     /// The agent set is inconsistent (unknown entry or handoff target).
     #[error("invalid agent set: {0}")]
     AgentSet(String),
+
+    /// A tool call needs a person's approval, but the run was started with a
+    /// method that cannot stop for it ([`Runner::run`](crate::Runner::run) or a
+    /// streamed run). The model request was made; nothing ran.
+    #[error(
+        "the run stopped: {calls} need(s) approval; run with Runner::run_resumable \
+         (generated workflows: Workflow::run_resumable), which returns the RunState to \
+         approve or reject them and resume"
+    )]
+    ApprovalRequired {
+        /// The calls waiting, as `tool (call id)` in call order.
+        calls: String,
+    },
+
+    /// A [`RunState`](crate::RunState) cannot be used: its JSON is not one this
+    /// version reads, a decision names a call that is not pending, or it does
+    /// not belong to the agents it is resumed with.
+    #[error("invalid run state: {0}")]
+    RunState(String),
 
     /// The final answer of an agent with structured output is not a value of
     /// its schema, even after recovery (fences stripped, scalars coerced). The

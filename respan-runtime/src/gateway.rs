@@ -1,6 +1,7 @@
 //! The gateway client: an async-openai client configured for Respan (or any
 //! OpenAI-compatible endpoint), with our transport underneath.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use async_openai::traits::RequestOptionsBuilder as _;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::cassette::{Cassette, Player, Recorder};
 use crate::error::Error;
 use crate::retry::{RetryPolicy, Sleeper};
 use crate::sse::ChunkStream;
@@ -29,6 +31,12 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 pub const API_KEY_ENV: &str = "RESPAN_API_KEY";
 /// Environment variable overriding the base URL.
 pub const BASE_URL_ENV: &str = "RESPAN_BASE_URL";
+/// Environment variable naming a cassette to record every exchange into
+/// ([`GatewayBuilder::record`]), read by [`Gateway::from_env`] and its kin.
+pub const RECORD_ENV: &str = "RESPAN_RECORD";
+/// Environment variable naming a cassette to replay instead of using the network
+/// ([`Gateway::replay`]; no key is needed), read by [`Gateway::from_env`] and its kin.
+pub const REPLAY_ENV: &str = "RESPAN_REPLAY";
 
 /// async-openai configuration built only from what we are given. async-openai's
 /// own `OpenAIConfig` reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID` and
@@ -95,6 +103,8 @@ struct Inner {
     /// Keeps an embedded server (the offline gateway) alive as long as the gateway.
     _guard: Option<Arc<dyn std::any::Any + Send + Sync>>,
     offline: bool,
+    /// The cassette recorded into or replayed, if any.
+    cassette: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -107,6 +117,7 @@ impl std::fmt::Debug for Gateway {
             .field("retry", &self.inner.retry)
             .field("stream_usage", &self.inner.stream_usage)
             .field("offline", &self.inner.offline)
+            .field("cassette", &self.inner.transport.cassette)
             .finish()
     }
 }
@@ -114,17 +125,25 @@ impl std::fmt::Debug for Gateway {
 impl Gateway {
     /// `RESPAN_API_KEY` (required) and `RESPAN_BASE_URL` (default
     /// `https://api.respan.ai/api`). No `OPENAI_*` variable is read.
+    ///
+    /// `RESPAN_RECORD=path` records every exchange into that cassette
+    /// ([`GatewayBuilder::record`]); `RESPAN_REPLAY=path` replays one instead of
+    /// using the network ([`Gateway::replay`]), and then no key is needed.
     pub fn from_env() -> Result<Self, Error> {
         Self::builder_from_env()?.build()
     }
 
     /// A builder preset from the environment, to adjust timeouts and so on.
     pub fn builder_from_env() -> Result<GatewayBuilder, Error> {
+        let mut builder = Self::builder().cassette_from_env();
         let key = std::env::var(API_KEY_ENV)
             .ok()
-            .filter(|k| !k.trim().is_empty())
-            .ok_or(Error::MissingApiKey)?;
-        let mut builder = Self::builder().api_key(key.trim());
+            .filter(|k| !k.trim().is_empty());
+        match key {
+            Some(key) => builder = builder.api_key(key.trim()),
+            None if builder.replay.is_some() => {}
+            None => return Err(Error::MissingApiKey),
+        }
         if let Ok(url) = std::env::var(BASE_URL_ENV)
             && !url.trim().is_empty()
         {
@@ -136,6 +155,44 @@ impl Gateway {
     /// A gateway at `base_url` with `api_key` and default settings.
     pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Result<Self, Error> {
         Self::builder().base_url(base_url).api_key(api_key).build()
+    }
+
+    /// A gateway that replays the cassette at `path` (recorded with
+    /// [`GatewayBuilder::record`] or `RESPAN_RECORD`) and sends nothing over the
+    /// network; no key is needed. Each request is served the response recorded
+    /// for the same request; one the cassette does not hold fails with
+    /// [`Error::ReplayMismatch`] naming the first field that differs, and one
+    /// past its end with [`Error::ReplayExhausted`]. The whole file is read and
+    /// checked here ([`Error::Cassette`] with the line of a bad line).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), respan_runtime::Error> {
+    /// use respan_runtime::{Agent, AgentSet, Gateway};
+    /// let gateway = Gateway::replay("tests/cassettes/hello.jsonl")?;
+    /// let agents = AgentSet::new("Assistant".to_string())
+    ///     .agent(Agent::named("Assistant").instructions("You are a helpful assistant."));
+    /// let result = respan_runtime::run(&gateway, &agents, "Hello").await?;
+    /// assert_eq!(gateway.replay_remaining(), Some(0));
+    /// # let _ = result; Ok(()) }
+    /// ```
+    pub fn replay(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::builder().replay(path).build()
+    }
+
+    /// For a replaying gateway, how many exchanges of the cassette have not
+    /// been served yet (`Some(0)`: the runs made exactly the recorded requests
+    /// and no more were recorded); `None` for any other gateway.
+    pub fn replay_remaining(&self) -> Option<usize> {
+        self.inner
+            .transport
+            .cassette
+            .as_ref()
+            .and_then(|cassette| cassette.remaining())
+    }
+
+    /// The cassette this gateway records into or replays, if any.
+    pub fn cassette(&self) -> Option<&Path> {
+        self.inner.cassette.as_deref()
     }
 
     /// A builder: base URL, key, timeout, retries, default model, default headers.
@@ -310,6 +367,9 @@ pub struct GatewayBuilder {
     max_response_bytes: Option<usize>,
     guard: Option<Arc<dyn std::any::Any + Send + Sync>>,
     offline: bool,
+    record: Option<PathBuf>,
+    replay: Option<PathBuf>,
+    replay_ignore: Vec<String>,
 }
 
 impl std::fmt::Debug for GatewayBuilder {
@@ -323,6 +383,9 @@ impl std::fmt::Debug for GatewayBuilder {
             .field("headers", &self.headers)
             .field("stream_usage", &self.stream_usage)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("record", &self.record)
+            .field("replay", &self.replay)
+            .field("replay_ignore", &self.replay_ignore)
             .finish()
     }
 }
@@ -406,6 +469,66 @@ impl GatewayBuilder {
         self.stream_usage = Some(include_usage);
         self
     }
+    /// Records every exchange (request without the key, response or its chunks,
+    /// status, timings) by appending a line to the cassette at `path`, created if
+    /// needed; replay it with [`Gateway::replay`]. Runs (and processes) recording
+    /// into the same file at once keep their lines whole. `RESPAN_RECORD=path`
+    /// sets it for [`Gateway::from_env`]. Exchanges without a response (a refused
+    /// connection, a timeout before the headers) are not recorded.
+    ///
+    /// Only Respan's own request headers are written (`X-Data-Respan-Params`,
+    /// `X-Respan-*`), never `Authorization` or your default headers, and the key
+    /// is replaced by `[redacted]` wherever the gateway echoed it (a key shorter
+    /// than 8 characters, such as the offline gateway's `offline`, is a
+    /// placeholder and left alone).
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), respan_runtime::Error> {
+    /// let gateway = respan_runtime::Gateway::builder_from_env()?
+    ///     .record("tests/cassettes/support.jsonl")
+    ///     .build()?;
+    /// # let _ = gateway; Ok(()) }
+    /// ```
+    pub fn record(mut self, path: impl AsRef<Path>) -> Self {
+        self.record = Some(path.as_ref().to_path_buf());
+        self
+    }
+    /// Replays the cassette at `path` instead of using the network (see
+    /// [`Gateway::replay`]); the key, when none is given, is not needed.
+    pub fn replay(mut self, path: impl AsRef<Path>) -> Self {
+        self.replay = Some(path.as_ref().to_path_buf());
+        self
+    }
+    /// A volatile field of the request body, left out when a replay compares a
+    /// request with the recorded ones: a path of keys (`metadata.request_id`),
+    /// where `*` (or `[*]`) stands for every element (`messages[*].name`). Only
+    /// with [`GatewayBuilder::replay`]. respan's own requests hold no volatile
+    /// field; this is for values your tools or parameters make up per run.
+    pub fn replay_ignore(mut self, field: impl Into<String>) -> Self {
+        self.replay_ignore.push(field.into());
+        self
+    }
+    /// Whether the gateway will replay a cassette ([`GatewayBuilder::replay`]).
+    pub fn replays(&self) -> bool {
+        self.replay.is_some()
+    }
+    /// [`GatewayBuilder::replay`] from `RESPAN_REPLAY` and [`GatewayBuilder::record`]
+    /// from `RESPAN_RECORD`, when they are set and not empty ([`Gateway::from_env`]
+    /// does this).
+    pub fn cassette_from_env(mut self) -> Self {
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .filter(|value| !value.is_empty())
+                .map(PathBuf::from)
+        };
+        if let Some(path) = var(REPLAY_ENV) {
+            self.replay = Some(path);
+        }
+        if let Some(path) = var(RECORD_ENV) {
+            self.record = Some(path);
+        }
+        self
+    }
     /// How to wait between retries (tests use one that does not really sleep).
     pub fn sleeper(mut self, sleeper: Sleeper) -> Self {
         self.sleeper = Some(sleeper);
@@ -414,7 +537,27 @@ impl GatewayBuilder {
 
     /// Checks the settings and builds the gateway.
     pub fn build(self) -> Result<Gateway, Error> {
-        let api_key = self.api_key.ok_or(Error::MissingApiKey)?;
+        if let (Some(record), Some(replay)) = (&self.record, &self.replay) {
+            return Err(Error::Config(format!(
+                "the gateway cannot both record into {} and replay {}: choose one \
+                 (check RESPAN_RECORD and RESPAN_REPLAY)",
+                record.display(),
+                replay.display()
+            )));
+        }
+        if self.replay.is_none() && !self.replay_ignore.is_empty() {
+            return Err(Error::Config(format!(
+                "replay_ignore({:?}) is set but the gateway does not replay a cassette: \
+                 add .replay(path)",
+                self.replay_ignore[0]
+            )));
+        }
+        // A replay sends nothing: its key is a placeholder.
+        let api_key = match self.api_key {
+            Some(key) => key,
+            None if self.replay.is_some() => SecretString::from("replay"),
+            None => return Err(Error::MissingApiKey),
+        };
         if api_key.expose_secret().trim().is_empty() {
             return Err(Error::MissingApiKey);
         }
@@ -477,6 +620,20 @@ impl GatewayBuilder {
             .build()
             .map_err(|e| Error::Config(format!("could not create the HTTP client: {e}")))?;
 
+        let base_path = parsed.path().trim_end_matches('/');
+        let cassette = match (&self.record, &self.replay) {
+            (Some(path), _) => Some(Cassette::Record(Arc::new(Recorder::open(
+                path, &api_key, base_path,
+            )?))),
+            (None, Some(path)) => Some(Cassette::Replay(Player::load(
+                path,
+                &self.replay_ignore,
+                base_path,
+            )?)),
+            (None, None) => None,
+        };
+        let cassette_path = self.record.clone().or_else(|| self.replay.clone());
+
         let config = RespanConfig {
             base_url: base_url.clone(),
             api_key,
@@ -490,6 +647,7 @@ impl GatewayBuilder {
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            cassette: cassette.map(Arc::new),
         };
         let client = async_openai::Client::build(http, config).with_http_service(transport.clone());
         Ok(Gateway {
@@ -505,6 +663,7 @@ impl GatewayBuilder {
                 stream_usage: self.stream_usage.unwrap_or(true),
                 _guard: self.guard,
                 offline: self.offline,
+                cassette: cassette_path,
             }),
         })
     }

@@ -124,7 +124,11 @@ impl From<Vec<InputItem>> for Input {
 }
 
 /// Something a run produced, tagged with the agent that produced it.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Serializes (as part of a [`RunState`](crate::RunState)) with a `"type"` tag:
+/// `message`, `tool_call`, `tool_output`, `handoff_call`, `handoff_output`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum RunItem<K> {
     /// The model's text answer (the final output is the last one).
     Message {
@@ -183,7 +187,7 @@ impl<K> RunItem<K> {
 }
 
 /// One model response of a run, as the gateway returned it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelResponse {
     /// The completion id (`chatcmpl-...`), when sent.
     pub id: Option<String>,

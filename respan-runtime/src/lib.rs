@@ -40,11 +40,18 @@
 //!   default): a deterministic OpenAI-compatible gateway on 127.0.0.1, for running
 //!   without a key. A development tool: the runtime's request path does not know it
 //!   exists, and a build without the feature does not compile it.
+//! - Record and replay: [`GatewayBuilder::record`] (or `RESPAN_RECORD=path`)
+//!   appends every exchange to a cassette of JSON lines, without the key;
+//!   [`Gateway::replay`] (or `RESPAN_REPLAY=path`) serves it back with no network,
+//!   matching requests by content, and a run that diverges fails with
+//!   [`Error::ReplayMismatch`] naming the first field that differs.
 //! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
 
 #![warn(missing_docs)]
 
 mod agent;
+mod approval;
+mod cassette;
 mod error;
 mod gateway;
 mod history;
@@ -61,6 +68,7 @@ mod runner;
 mod schema;
 mod settings;
 mod sse;
+mod state;
 mod stream;
 mod structured;
 #[cfg(feature = "testing")]
@@ -77,7 +85,7 @@ pub use agent::{
 pub use error::Error;
 pub use gateway::{
     API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MODEL,
-    DEFAULT_TIMEOUT, Gateway, GatewayBuilder,
+    DEFAULT_TIMEOUT, Gateway, GatewayBuilder, RECORD_ENV, REPLAY_ENV,
 };
 pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 #[cfg(feature = "offline")]
@@ -86,11 +94,12 @@ pub use output::OutputType;
 pub use respan::{
     GatewayPrompt, Placement, RESPAN_PARAMS_HEADER, RespanParams, decode_respan_header,
 };
-pub use result::RunResult;
+pub use result::{RunOutcome, RunResult};
 pub use retry::{BoxFuture, RetryPolicy, Sleeper};
 pub use runner::{MULTIPLE_HANDOFFS_MESSAGE, Runner, TOOL_ERROR_MESSAGE, run, run_streamed};
 pub use schema::{schema_for, strict_schema};
 pub use settings::{ModelSettings, ToolChoice};
+pub use state::{Decision, REJECTION_MESSAGE, RUN_STATE_VERSION, RunState, ToolApproval};
 pub use stream::{RunEvent, RunStream};
 pub use structured::{StructuredError, parse_structured};
 pub use tool::{Args, DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};

@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::items::{InputItem, ModelResponse, RunItem};
+use crate::state::{RunState, ToolApproval};
 use crate::usage::{Usage, UsageByAgent};
 
 /// The outcome of a run.
@@ -123,6 +124,52 @@ impl<K> RunResult<K> {
                  on the agent: {}",
                 crate::error::truncate(&self.final_output, 200)
             ))
+        })
+    }
+}
+
+/// How a run that may stop for approval ended: completed, or interrupted with
+/// calls waiting for a person's decision (see [`RunState`]).
+///
+/// `O` is the final output's type, as in [`RunResult`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunOutcome<K, O = String> {
+    /// The run finished.
+    Completed(RunResult<K, O>),
+    /// The run stopped: decide the pending calls of the state, then resume it
+    /// ([`Runner::resume`](crate::Runner::resume)).
+    Interrupted(RunState<K>),
+}
+
+impl<K, O> RunOutcome<K, O> {
+    /// The calls waiting for a decision (empty when the run completed).
+    pub fn interruptions(&self) -> &[ToolApproval<K>] {
+        match self {
+            RunOutcome::Completed(_) => &[],
+            RunOutcome::Interrupted(state) => state.approvals(),
+        }
+    }
+
+    /// The result, or [`Error::ApprovalRequired`] when the run was interrupted.
+    pub fn into_result(self) -> Result<RunResult<K, O>, Error> {
+        match self {
+            RunOutcome::Completed(result) => Ok(result),
+            RunOutcome::Interrupted(state) => Err(Error::ApprovalRequired {
+                calls: crate::state::describe_calls(state.pending()),
+            }),
+        }
+    }
+
+    /// The same outcome with a completed run's result changed by `f` (e.g. the
+    /// text output into a generated workflow's typed one); an interrupted run
+    /// is unchanged.
+    pub fn map_completed<P>(
+        self,
+        f: impl FnOnce(RunResult<K, O>) -> Result<RunResult<K, P>, Error>,
+    ) -> Result<RunOutcome<K, P>, Error> {
+        Ok(match self {
+            RunOutcome::Completed(result) => RunOutcome::Completed(f(result)?),
+            RunOutcome::Interrupted(state) => RunOutcome::Interrupted(state),
         })
     }
 }

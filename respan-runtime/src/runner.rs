@@ -8,11 +8,13 @@ use reqwest::header::HeaderMap;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::agent::{AgentKey, AgentSet, ToolUseBehavior};
+use crate::approval::{self, Resolved, interrupted_calls};
 use crate::error::{Error, gateway_message};
 use crate::gateway::Gateway;
-use crate::history::History;
+use crate::history::HistoryJson;
 use crate::items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
-use crate::result::RunResult;
+use crate::result::{RunOutcome, RunResult};
+use crate::state::{RunState, ToolApproval};
 use crate::stream::{Progress, RunEvent, RunStream};
 use crate::tool::Tool;
 use crate::usage::{Usage, UsageByAgent};
@@ -92,8 +94,68 @@ impl Runner {
         input: impl Into<Input>,
         context: &C,
     ) -> Result<RunResult<K>, Error> {
+        self.run_resumable_with(gateway, agents, input, context)
+            .await?
+            .into_result()
+    }
+
+    /// Runs `agents` on `input` like [`Runner::run`], but a tool call that needs
+    /// approval ([`FunctionTool::needs_approval`](crate::FunctionTool::needs_approval))
+    /// stops the run: the outcome is then [`RunOutcome::Interrupted`] with the
+    /// [`RunState`] to decide and [`Runner::resume`]. The other calls of the
+    /// same answer have run; nothing else is sent until the run resumes.
+    /// ([`Runner::run`] fails with [`Error::ApprovalRequired`] there instead.)
+    pub async fn run_resumable<K: AgentKey>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K>,
+        input: impl Into<Input>,
+    ) -> Result<RunOutcome<K>, Error> {
+        self.run_resumable_with(gateway, agents, input, &()).await
+    }
+
+    /// [`Runner::run_resumable`] with a context (see [`Runner::run_with`]).
+    pub async fn run_resumable_with<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        input: impl Into<Input>,
+        context: &C,
+    ) -> Result<RunOutcome<K>, Error> {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
-        drive(gateway, agents, input.into(), max_turns, None, context).await
+        let start = Start::Input(input.into());
+        drive(gateway, agents, start, max_turns, None, context).await
+    }
+
+    /// Continues a run stopped for approval, with the same agents (in this
+    /// process or another, from [`RunState::from_json`]): approved calls run,
+    /// rejected ones give the model their message, and the run goes on exactly
+    /// as if it had not stopped; its requests are the same. Calls still
+    /// undecided stop it again at once (nothing is sent). The turns made before
+    /// count toward `max_turns`.
+    ///
+    /// A state whose agent or pending tools are not in `agents` is
+    /// [`Error::RunState`].
+    pub async fn resume<K: AgentKey>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K>,
+        state: RunState<K>,
+    ) -> Result<RunOutcome<K>, Error> {
+        self.resume_with(gateway, agents, state, &()).await
+    }
+
+    /// [`Runner::resume`] with a context (see [`Runner::run_with`]).
+    pub async fn resume_with<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        state: RunState<K>,
+        context: &C,
+    ) -> Result<RunOutcome<K>, Error> {
+        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        let start = Start::Resume(state);
+        drive(gateway, agents, start, max_turns, None, context).await
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
@@ -144,9 +206,50 @@ impl Runner {
         let input = input.into();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         RunStream::new(
-            Box::pin(
-                async move { drive(gateway, agents, input, max_turns, Some(tx), context).await },
-            ),
+            Box::pin(async move {
+                let start = Start::Input(input);
+                let outcome = drive(gateway, agents, start, max_turns, Some(tx), context);
+                // This stream cannot stop for approval: an interruption is an error.
+                outcome.await?.into_result().map(RunOutcome::Completed)
+            }),
+            rx,
+        )
+    }
+
+    /// [`Runner::run_resumable`] with streaming: the events of
+    /// [`Runner::run_streamed`]; a run stopped for approval ends the stream
+    /// without [`RunEvent::Completed`], and [`RunStream::take_interruption`]
+    /// gives its state ([`RunStream::into_outcome`] gives either).
+    pub fn run_streamed_resumable<'a, K: AgentKey>(
+        &self,
+        gateway: &'a Gateway,
+        agents: &'a AgentSet<K>,
+        input: impl Into<Input>,
+    ) -> RunStream<'a, K> {
+        self.streamed(gateway, agents, Start::Input(input.into()), &())
+    }
+
+    /// [`Runner::resume`] with streaming (see [`Runner::run_streamed_resumable`]).
+    pub fn resume_streamed<'a, K: AgentKey>(
+        &self,
+        gateway: &'a Gateway,
+        agents: &'a AgentSet<K>,
+        state: RunState<K>,
+    ) -> RunStream<'a, K> {
+        self.streamed(gateway, agents, Start::Resume(state), &())
+    }
+
+    fn streamed<'a, K: AgentKey, C: Sync>(
+        &self,
+        gateway: &'a Gateway,
+        agents: &'a AgentSet<K, C>,
+        start: Start<K>,
+        context: &'a C,
+    ) -> RunStream<'a, K> {
+        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        RunStream::new(
+            Box::pin(drive(gateway, agents, start, max_turns, Some(tx), context)),
             rx,
         )
     }
@@ -186,90 +289,107 @@ fn push_item<K: Clone>(
     items.push(item);
 }
 
+/// Where a run starts: its input, or a state stopped for approval.
+enum Start<K> {
+    Input(Input),
+    Resume(RunState<K>),
+}
+
 async fn drive<K: AgentKey, C: Sync>(
     gateway: &Gateway,
     agents: &AgentSet<K, C>,
-    input: Input,
+    start: Start<K>,
     max_turns: u32,
     events: Option<UnboundedSender<Progress<K>>>,
     context: &C,
-) -> Result<RunResult<K>, Error> {
+) -> Result<RunOutcome<K>, Error> {
     let prepared = agents.prepared()?;
-    let mut current = prepared.entry;
-    let mut history = History::new(input.into_items());
-    let mut new_items = Vec::new();
-    let mut raw_responses = Vec::new();
-    let mut usage = Usage::default();
-    let mut usage_by_agent = UsageByAgent::default();
+    // `decided`: the approvals and outputs of an interrupted answer, to finish first.
+    let (mut current, mut run, mut decided) = match start {
+        Start::Input(input) => (prepared.entry, RunSoFar::new(input.into_items()), None),
+        Start::Resume(state) => {
+            let (key, run, approvals, outputs) = state.into_parts();
+            let current = agents.index_of(&key).ok_or_else(|| {
+                Error::RunState(format!(
+                    "its current agent {key:?} is not in the agents it is resumed with; \
+                     resume it with the workflow that started the run"
+                ))
+            })?;
+            (current, run, Some((approvals, outputs)))
+        }
+    };
+    // Each history message's JSON, serialized for the first request that sends it.
+    let mut history_json = HistoryJson::default();
     emit(&events, || RunEvent::AgentUpdated {
         agent: agents.agent_at(current).key().clone(),
         name: agents.agent_at(current).name().to_string(),
     });
 
-    for _turn in 0..max_turns {
+    loop {
         let agent = agents.agent_at(current);
         let parts = &prepared.agents[current];
-        let body = ChatRequest {
-            model: parts.model.as_deref().unwrap_or(gateway.default_model()),
-            messages: Messages {
-                system: parts.system.as_deref(),
-                history: history.json(),
-            },
-            stream: events.is_some(),
-            // An agent's own `extra_body.stream_options` is sent instead (it is in `fixed`).
-            stream_options: (events.is_some()
-                && gateway.stream_usage()
-                && !parts.fixed.contains_key("stream_options"))
-            .then_some(StreamOptions {
-                include_usage: true,
-            }),
-            fixed: &parts.fixed_json,
-        };
-        let headers = &parts.headers;
-        let response = match &events {
-            None => complete(gateway, &body, headers).await,
-            Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await,
-        }
-        .map_err(|error| gateway.redact(error))?;
-        usage.add(&response.usage);
-        usage_by_agent.add(agent.key(), &response.usage);
-        let (content, calls) = match &response.message {
-            InputItem::Assistant {
-                content,
-                tool_calls,
-            } => (content.clone(), tool_calls.clone()),
-            _ => (None, Vec::new()),
-        };
-        history.push(response.message.clone());
-        raw_responses.push(response);
+        let resumed = decided.is_some();
+        let (calls, (approvals, outputs)) = match decided.take() {
+            Some(decided) => (interrupted_calls(&run.history)?, decided),
+            None => {
+                if run.turns >= max_turns {
+                    return Err(Error::MaxTurnsExceeded { max_turns });
+                }
+                let body = ChatRequest {
+                    model: parts.model.as_deref().unwrap_or(gateway.default_model()),
+                    messages: Messages {
+                        system: parts.system.as_deref(),
+                        history: history_json.of(&run.history),
+                    },
+                    stream: events.is_some(),
+                    // An agent's own `extra_body.stream_options` is sent instead (it is in `fixed`).
+                    stream_options: (events.is_some()
+                        && gateway.stream_usage()
+                        && !parts.fixed.contains_key("stream_options"))
+                    .then_some(StreamOptions {
+                        include_usage: true,
+                    }),
+                    fixed: &parts.fixed_json,
+                };
+                let headers = &parts.headers;
+                let response = match &events {
+                    None => complete(gateway, &body, headers).await,
+                    Some(tx) => complete_streamed(gateway, &body, headers, agent.key(), tx).await,
+                }
+                .map_err(|error| gateway.redact(error))?;
+                run.turns += 1;
+                run.usage.add(&response.usage);
+                run.usage_by_agent.add(agent.key(), &response.usage);
+                let (content, calls) = match &response.message {
+                    InputItem::Assistant {
+                        content,
+                        tool_calls,
+                    } => (content.clone(), tool_calls.clone()),
+                    _ => (None, Vec::new()),
+                };
+                run.history.push(response.message.clone());
+                run.raw_responses.push(response);
 
-        if let Some(text) = content
-            .as_ref()
-            .filter(|t| !t.is_empty() || calls.is_empty())
-        {
-            push_item(
-                &mut new_items,
-                &events,
-                RunItem::Message {
-                    agent: agent.key().clone(),
-                    content: text.clone(),
-                },
-            );
-        }
-        if calls.is_empty() {
-            let final_output = content.unwrap_or_default();
-            return finished(
-                agent,
-                final_output,
-                RunSoFar {
-                    new_items,
-                    raw_responses,
-                    usage,
-                    usage_by_agent,
-                    history,
-                },
-            );
-        }
+                if let Some(text) = content
+                    .as_ref()
+                    .filter(|t| !t.is_empty() || calls.is_empty())
+                {
+                    push_item(
+                        &mut run.new_items,
+                        &events,
+                        RunItem::Message {
+                            agent: agent.key().clone(),
+                            content: text.clone(),
+                        },
+                    );
+                }
+                if calls.is_empty() {
+                    let final_output = content.unwrap_or_default();
+                    return finished(agent, final_output, run).map(RunOutcome::Completed);
+                }
+                (calls, (Vec::new(), Vec::new()))
+            }
+        };
 
         // Every call must name a tool or handoff of this agent, before anything runs.
         let mut tool_calls = Vec::new();
@@ -279,6 +399,13 @@ async fn drive<K: AgentKey, C: Sync>(
                 handoff_calls.push((call, target));
             } else if let Some(&tool) = parts.tools.get(&call.function.name) {
                 tool_calls.push((call, tool));
+            } else if resumed {
+                return Err(Error::RunState(format!(
+                    "its answer calls {:?}, which is not a tool of agent {} in the agents it is \
+                     resumed with; resume it with the workflow that started the run",
+                    call.function.name,
+                    agent.name()
+                )));
             } else {
                 return Err(Error::ModelBehavior(format!(
                     "Tool {} not found in agent {}",
@@ -288,22 +415,28 @@ async fn drive<K: AgentKey, C: Sync>(
             }
         }
 
-        for (call, _) in &tool_calls {
-            push_item(
-                &mut new_items,
-                &events,
-                RunItem::ToolCall {
-                    agent: agent.key().clone(),
-                    call: (*call).clone(),
-                },
-            );
+        if !resumed {
+            for (call, _) in &tool_calls {
+                push_item(
+                    &mut run.new_items,
+                    &events,
+                    RunItem::ToolCall {
+                        agent: agent.key().clone(),
+                        call: (*call).clone(),
+                    },
+                );
+            }
         }
-        // Tools the model asked for together run concurrently; results keep call order.
-        let outputs =
-            join_all(tool_calls.iter().map(|(call, tool)| {
-                run_tool(agent.tools()[*tool].as_ref(), &call.function, context)
-            }))
-            .await;
+        // Tools run unless they wait for approval; then the run stops here.
+        let outputs = match resolve_tools(agent, &tool_calls, approvals, outputs, context).await {
+            Resolved::Done(outputs) => outputs,
+            Resolved::Waiting { approvals, outputs } => {
+                let key = agent.key().clone();
+                return Ok(RunOutcome::Interrupted(RunState::new(
+                    key, run, approvals, outputs,
+                )));
+            }
+        };
         // What `tool_use_behavior` makes final (a handoff in the same answer wins).
         let stop_output = match agent.tool_use() {
             ToolUseBehavior::RunLlmAgain => None,
@@ -315,12 +448,12 @@ async fn drive<K: AgentKey, C: Sync>(
                 .map(|(_, output)| output.clone()),
         };
         for ((call, _), output) in tool_calls.iter().zip(outputs) {
-            history.push(InputItem::Tool {
+            run.history.push(InputItem::Tool {
                 tool_call_id: call.id.clone(),
                 content: output.clone(),
             });
             push_item(
-                &mut new_items,
+                &mut run.new_items,
                 &events,
                 RunItem::ToolOutput {
                     agent: agent.key().clone(),
@@ -333,12 +466,12 @@ async fn drive<K: AgentKey, C: Sync>(
         if let Some(((first, target), ignored)) = handoff_calls.split_first() {
             // As the SDK: the first handoff wins; the others are answered first, with an error.
             for (call, _) in ignored {
-                history.push(InputItem::Tool {
+                run.history.push(InputItem::Tool {
                     tool_call_id: call.id.clone(),
                     content: MULTIPLE_HANDOFFS_MESSAGE.to_string(),
                 });
                 push_item(
-                    &mut new_items,
+                    &mut run.new_items,
                     &events,
                     RunItem::ToolOutput {
                         agent: agent.key().clone(),
@@ -348,7 +481,7 @@ async fn drive<K: AgentKey, C: Sync>(
                 );
             }
             push_item(
-                &mut new_items,
+                &mut run.new_items,
                 &events,
                 RunItem::HandoffCall {
                     agent: agent.key().clone(),
@@ -356,14 +489,14 @@ async fn drive<K: AgentKey, C: Sync>(
                 },
             );
             let output = prepared.agents[*target].handoff_output.clone();
-            history.push(InputItem::Tool {
+            run.history.push(InputItem::Tool {
                 tool_call_id: first.id.clone(),
                 content: output.clone(),
             });
             let next = agents.agent_at(*target);
             tracing::debug!(from = agent.name(), to = next.name(), "handoff");
             push_item(
-                &mut new_items,
+                &mut run.new_items,
                 &events,
                 RunItem::HandoffOutput {
                     source: agent.key().clone(),
@@ -380,29 +513,35 @@ async fn drive<K: AgentKey, C: Sync>(
         } else if let Some(final_output) = stop_output {
             // A tool's result that ends the run is the agent's final output: with a
             // structured output it must be a value of its schema too.
-            return finished(
-                agent,
-                final_output,
-                RunSoFar {
-                    new_items,
-                    raw_responses,
-                    usage,
-                    usage_by_agent,
-                    history,
-                },
-            );
+            return finished(agent, final_output, run).map(RunOutcome::Completed);
         }
     }
-    Err(Error::MaxTurnsExceeded { max_turns })
 }
 
 /// What a run has produced so far.
-struct RunSoFar<K> {
-    new_items: Vec<RunItem<K>>,
-    raw_responses: Vec<ModelResponse>,
-    usage: Usage,
-    usage_by_agent: UsageByAgent<K>,
-    history: History,
+#[derive(Debug)]
+pub(crate) struct RunSoFar<K> {
+    /// Model requests made.
+    pub(crate) turns: u32,
+    /// The input followed by every message of the run.
+    pub(crate) history: Vec<InputItem>,
+    pub(crate) new_items: Vec<RunItem<K>>,
+    pub(crate) raw_responses: Vec<ModelResponse>,
+    pub(crate) usage: Usage,
+    pub(crate) usage_by_agent: UsageByAgent<K>,
+}
+
+impl<K> RunSoFar<K> {
+    fn new(history: Vec<InputItem>) -> Self {
+        Self {
+            turns: 0,
+            history,
+            new_items: Vec::new(),
+            raw_responses: Vec::new(),
+            usage: Usage::default(),
+            usage_by_agent: UsageByAgent::default(),
+        }
+    }
 }
 
 /// The result of a run `agent` ends with `final_output` (its answer, or a tool's
@@ -434,8 +573,29 @@ fn finished<K: AgentKey, C>(
         raw_responses: progress.raw_responses,
         usage: progress.usage,
         usage_by_agent: progress.usage_by_agent,
-        history: progress.history.into_items(),
+        history: progress.history,
     })
+}
+
+/// Runs the calls of an answer that may run now (approved, or needing no
+/// approval), concurrently; results keep call order.
+async fn resolve_tools<K: AgentKey, C: Sync>(
+    agent: &crate::agent::Agent<K, C>,
+    calls: &approval::ToolCalls<'_>,
+    mut approvals: Vec<ToolApproval<K>>,
+    mut outputs: approval::Outputs,
+    context: &C,
+) -> Resolved<K> {
+    let run_now = approval::plan(agent, calls, &mut approvals, &mut outputs, context);
+    let results = join_all(run_now.iter().map(|&position| {
+        let (call, tool) = calls[position];
+        run_tool(agent.tools()[tool].as_ref(), &call.function, context)
+    }))
+    .await;
+    for (position, output) in run_now.into_iter().zip(results) {
+        outputs.push((calls[position].0.id.clone(), output));
+    }
+    approval::resolve(calls, approvals, outputs)
 }
 
 /// Runs one tool; failures become the message the model sees, never a run error.

@@ -10,8 +10,9 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::error::Error;
 use crate::items::RunItem;
-use crate::result::RunResult;
+use crate::result::{RunOutcome, RunResult};
 use crate::retry::BoxFuture;
+use crate::state::RunState;
 
 /// Something that happened during a streamed run, in the order of the Agents
 /// SDK's stream events ([`RunEvent::sdk_name`] gives the SDK's name of each).
@@ -149,20 +150,23 @@ fn widen<K, O>(event: Progress<K>) -> RunEvent<K, O> {
 /// # Ok(()) }
 /// ```
 pub struct RunStream<'a, K, O = String> {
-    driver: Option<BoxFuture<'a, Result<RunResult<K, O>, Error>>>,
+    driver: Option<BoxFuture<'a, Result<RunOutcome<K, O>, Error>>>,
     events: UnboundedReceiver<Progress<K>>,
-    outcome: Option<Result<RunResult<K, O>, Error>>,
+    outcome: Option<Result<RunOutcome<K, O>, Error>>,
+    /// The state of a run stopped for approval, once the stream has ended.
+    interrupted: Option<RunState<K>>,
 }
 
 impl<'a, K> RunStream<'a, K> {
     pub(crate) fn new(
-        driver: BoxFuture<'a, Result<RunResult<K>, Error>>,
+        driver: BoxFuture<'a, Result<RunOutcome<K>, Error>>,
         events: UnboundedReceiver<Progress<K>>,
     ) -> Self {
         Self {
             driver: Some(driver),
             events,
             outcome: None,
+            interrupted: None,
         }
     }
 }
@@ -185,16 +189,36 @@ impl<'a, K, O> RunStream<'a, K, O> {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 
-    /// Drives the run to the end, dropping the events, and returns its result.
-    pub async fn into_result(mut self) -> Result<RunResult<K, O>, Error> {
+    /// Drives the run to the end, dropping the events, and returns its result
+    /// ([`Error::ApprovalRequired`] if it stopped for approval).
+    pub async fn into_result(self) -> Result<RunResult<K, O>, Error> {
+        self.into_outcome().await?.into_result()
+    }
+
+    /// Drives the run to the end, dropping the events, and returns how it
+    /// ended: completed, or (for [`Runner::run_streamed_resumable`](crate::Runner::run_streamed_resumable)
+    /// and [`Runner::resume_streamed`](crate::Runner::resume_streamed)) stopped for approval.
+    pub async fn into_outcome(mut self) -> Result<RunOutcome<K, O>, Error> {
         while let Some(event) = self.next_event().await {
             if let RunEvent::Completed(result) = event? {
-                return Ok(*result);
+                return Ok(RunOutcome::Completed(*result));
             }
         }
-        Err(Error::MalformedResponse(
-            "the run ended without a result".to_string(),
-        ))
+        match self.interrupted.take() {
+            Some(state) => Ok(RunOutcome::Interrupted(state)),
+            None => Err(Error::MalformedResponse(
+                "the run ended without a result".to_string(),
+            )),
+        }
+    }
+
+    /// After the stream ended without [`RunEvent::Completed`]: the state of
+    /// the run, stopped for approval (only runs started with
+    /// [`Runner::run_streamed_resumable`](crate::Runner::run_streamed_resumable) or
+    /// [`Runner::resume_streamed`](crate::Runner::resume_streamed) stop; others
+    /// end with [`Error::ApprovalRequired`]). Decide its calls, then resume it.
+    pub fn take_interruption(&mut self) -> Option<RunState<K>> {
+        self.interrupted.take()
     }
 
     /// The same stream, its final result changed by `f` (e.g. the text output
@@ -229,19 +253,24 @@ impl<'a, K, O> RunStream<'a, K, O> {
             driver,
             events,
             outcome,
+            interrupted,
         } = self;
         let (driver, outcome) = match (driver, outcome) {
             (Some(driver), _) => {
-                let mapped: BoxFuture<'a, Result<RunResult<K, P>, Error>> =
-                    Box::pin(async move { f(driver.await?) });
+                let mapped: BoxFuture<'a, Result<RunOutcome<K, P>, Error>> =
+                    Box::pin(async move { driver.await?.map_completed(f) });
                 (Some(mapped), None)
             }
-            (None, outcome) => (None, outcome.map(|outcome| outcome.and_then(f))),
+            (None, outcome) => (
+                None,
+                outcome.map(|outcome| outcome.and_then(|outcome| outcome.map_completed(f))),
+            ),
         };
         RunStream {
             driver,
             events,
             outcome,
+            interrupted,
         }
     }
 }
@@ -269,9 +298,18 @@ impl<K, O> Stream for RunStream<'_, K, O> {
                     Poll::Pending => return Poll::Pending,
                 },
                 None => {
-                    return Poll::Ready(this.outcome.take().map(|outcome| {
-                        outcome.map(|result| RunEvent::Completed(Box::new(result)))
-                    }));
+                    return Poll::Ready(match this.outcome.take() {
+                        Some(Ok(RunOutcome::Completed(result))) => {
+                            Some(Ok(RunEvent::Completed(Box::new(result))))
+                        }
+                        Some(Ok(RunOutcome::Interrupted(state))) => {
+                            // The stream ends; the state waits for `take_interruption`.
+                            this.interrupted = Some(state);
+                            None
+                        }
+                        Some(Err(error)) => Some(Err(error)),
+                        None => None,
+                    });
                 }
             }
         }

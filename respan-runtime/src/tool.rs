@@ -77,6 +77,15 @@ pub trait Tool<C = ()>: Send + Sync {
     fn validate(&self) -> Result<(), String> {
         Ok(())
     }
+    /// Whether this call waits for a person's approval before it runs (the
+    /// Agents SDK's `needs_approval`; default: never). `arguments` is the call's
+    /// JSON arguments object. When it does, the run stops with the call pending
+    /// (see [`Runner::run_resumable`](crate::Runner::run_resumable)) instead of
+    /// running it.
+    fn needs_approval(&self, context: &C, arguments: &Value) -> bool {
+        let _ = (context, arguments);
+        false
+    }
     /// Runs the tool on the JSON arguments; the text is what the model sees.
     fn call<'a>(
         &'a self,
@@ -145,7 +154,35 @@ pub struct FunctionTool<C = ()> {
     /// A schema a workflow file declares for this tool, and where: checked
     /// against `parameters` before the first request.
     declared: Option<(Value, String)>,
+    approval: Approval<C>,
     handler: Arc<Closure<C>>,
+}
+
+/// When a [`FunctionTool`]'s calls wait for approval.
+enum Approval<C> {
+    Never,
+    Always,
+    When(Arc<dyn Fn(&C, &Value) -> bool + Send + Sync>),
+}
+
+impl<C> Clone for Approval<C> {
+    fn clone(&self) -> Self {
+        match self {
+            Approval::Never => Approval::Never,
+            Approval::Always => Approval::Always,
+            Approval::When(predicate) => Approval::When(predicate.clone()),
+        }
+    }
+}
+
+impl<C> std::fmt::Debug for Approval<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Approval::Never => "never",
+            Approval::Always => "always",
+            Approval::When(_) => "when(..)",
+        })
+    }
 }
 
 impl<C> Clone for FunctionTool<C> {
@@ -157,6 +194,7 @@ impl<C> Clone for FunctionTool<C> {
             strict: self.strict,
             timeout: self.timeout,
             declared: self.declared.clone(),
+            approval: self.approval.clone(),
             handler: self.handler.clone(),
         }
     }
@@ -273,6 +311,7 @@ impl<C: 'static> FunctionTool<C> {
             strict: true,
             timeout: DEFAULT_TOOL_TIMEOUT,
             declared: None,
+            approval: Approval::Never,
             handler,
         }
     }
@@ -306,6 +345,58 @@ impl<C> FunctionTool<C> {
         self
     }
 
+    /// Whether every call waits for a person's approval before it runs (the
+    /// Agents SDK's `needs_approval=True`; default false). A run that meets such
+    /// a call stops with it pending: see
+    /// [`Runner::run_resumable`](crate::Runner::run_resumable).
+    ///
+    /// ```
+    /// use respan_runtime::{FunctionTool, Tool};
+    /// let refund: FunctionTool = FunctionTool::sync(
+    ///     "refund",
+    ///     "Refunds an order.",
+    ///     serde_json::json!({"type": "object", "properties": {"order_id": {"type": "string"}},
+    ///                        "required": ["order_id"], "additionalProperties": false}),
+    ///     |args| Ok(format!("refunded {}", args["order_id"])),
+    /// )
+    /// .needs_approval(true);
+    /// assert!(refund.needs_approval(&(), &serde_json::json!({"order_id": "42"})));
+    /// ```
+    pub fn needs_approval(mut self, needs_approval: bool) -> Self {
+        self.approval = if needs_approval {
+            Approval::Always
+        } else {
+            Approval::Never
+        };
+        self
+    }
+
+    /// Calls wait for approval when `predicate` says so, given the run's
+    /// context and the call's JSON arguments (the SDK's `needs_approval` as a
+    /// function; synchronous here: decide from the arguments and the context,
+    /// do not do I/O).
+    ///
+    /// ```
+    /// use respan_runtime::{FunctionTool, Tool};
+    /// let refund: FunctionTool = FunctionTool::sync(
+    ///     "refund",
+    ///     "Refunds an amount.",
+    ///     serde_json::json!({"type": "object", "properties": {"cents": {"type": "integer"}},
+    ///                        "required": ["cents"], "additionalProperties": false}),
+    ///     |args| Ok(format!("refunded {}", args["cents"])),
+    /// )
+    /// .needs_approval_when(|_, args| args["cents"].as_u64().is_none_or(|cents| cents > 10_000));
+    /// assert!(!refund.needs_approval(&(), &serde_json::json!({"cents": 500})));
+    /// assert!(refund.needs_approval(&(), &serde_json::json!({"cents": 50_000})));
+    /// ```
+    pub fn needs_approval_when(
+        mut self,
+        predicate: impl Fn(&C, &Value) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.approval = Approval::When(Arc::new(predicate));
+        self
+    }
+
     /// A JSON Schema the tool is declared with elsewhere (a workflow file's
     /// `parameters`), and where (`"workflows/shop.toml:12"`): before the first
     /// request, the run checks that it is the tool's own schema, and fails with
@@ -323,6 +414,7 @@ impl<C> std::fmt::Debug for FunctionTool<C> {
             .field("name", &self.name)
             .field("description", &self.description)
             .field("timeout", &self.timeout)
+            .field("needs_approval", &self.approval)
             .finish_non_exhaustive()
     }
 }
@@ -355,6 +447,13 @@ impl<C: Send + Sync> Tool<C> for FunctionTool<C> {
                 self.name
             )
         })
+    }
+    fn needs_approval(&self, context: &C, arguments: &Value) -> bool {
+        match &self.approval {
+            Approval::Never => false,
+            Approval::Always => true,
+            Approval::When(predicate) => predicate(context, arguments),
+        }
     }
     fn call<'a>(
         &'a self,
@@ -399,6 +498,9 @@ impl<C> Tool<C> for Contextless<C> {
     }
     fn validate(&self) -> Result<(), String> {
         self.tool.validate()
+    }
+    fn needs_approval(&self, _context: &C, arguments: &Value) -> bool {
+        self.tool.needs_approval(&(), arguments)
     }
     fn call<'a>(
         &'a self,

@@ -8,6 +8,7 @@
 //! loop, the per-request timeout, and turns error statuses into our [`Error`],
 //! which travels back through async-openai boxed in `OpenAIError::Boxed`.
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
+use crate::cassette::{Cassette, Failed};
 use crate::error::{Error, body_retry_after, gateway_message, truncate};
 use crate::retry::{BoxFuture, RetryPolicy, Sleeper, header_retry_after};
 
@@ -29,6 +31,8 @@ pub(crate) struct Transport {
     pub(crate) sleeper: Sleeper,
     /// The largest body read (streamed: the sum of its bytes).
     pub(crate) max_response_bytes: usize,
+    /// Record or replay the traffic ([`crate::cassette`]).
+    pub(crate) cassette: Option<Arc<Cassette>>,
 }
 
 /// One failed exchange: the error, whether it may be retried, and how long the server asked to wait.
@@ -105,22 +109,38 @@ impl Transport {
     /// stalled body is a (retryable) timeout too; event streams are passed through.
     async fn exchange(&self, request: reqwest::Request) -> Result<reqwest::Response, Failure> {
         let url = request.url().clone();
-        let response = self.http.execute(request).await.map_err(|e| Failure {
-            error: if e.is_timeout() {
-                Error::Timeout {
-                    timeout: self.timeout,
-                    attempts: 0,
-                }
-            } else {
-                Error::Connection {
-                    url: url.to_string(),
-                    message: error_chain(&e),
-                    attempts: 0,
-                }
-            },
-            retryable: !e.is_builder(),
-            retry_after: None,
-        })?;
+        let response = match &self.cassette {
+            None => self.http.execute(request).await.map_err(Failed::Http),
+            Some(cassette) => cassette.execute(&self.http, request).await,
+        };
+        let response = match response {
+            Ok(response) => response,
+            Err(Failed::Replay(error)) => {
+                return Err(Failure {
+                    error,
+                    retryable: false,
+                    retry_after: None,
+                });
+            }
+            Err(Failed::Http(e)) => {
+                return Err(Failure {
+                    error: if e.is_timeout() {
+                        Error::Timeout {
+                            timeout: self.timeout,
+                            attempts: 0,
+                        }
+                    } else {
+                        Error::Connection {
+                            url: url.to_string(),
+                            message: error_chain(&e),
+                            attempts: 0,
+                        }
+                    },
+                    retryable: !e.is_builder(),
+                    retry_after: None,
+                });
+            }
+        };
         let status = response.status();
         let headers = response.headers().clone();
         let is_stream = headers

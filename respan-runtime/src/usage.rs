@@ -31,8 +31,10 @@ impl std::ops::AddAssign for Usage {
     }
 }
 
-/// Usage per agent, in the order the agents first ran.
-#[derive(Clone, Debug, PartialEq)]
+/// Usage per agent, in the order the agents first ran (serialized as a list of
+/// `[agent, usage]` pairs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct UsageByAgent<K> {
     entries: Vec<(K, Usage)>,
 }

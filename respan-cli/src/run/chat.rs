@@ -4,11 +4,10 @@
 //! SDK's demo loop does. Ctrl-D ends; Ctrl-C stops an answer (at the prompt: ends).
 
 use std::collections::HashMap;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use respan_runtime::{AgentSet, Input, InputItem};
-use tokio::io::AsyncBufReadExt as _;
 
 use super::Session;
 use super::terminal::{lock, say};
@@ -30,9 +29,8 @@ pub(crate) async fn chat(
     say(&style.dim(&format!(
         "Chatting with {first_name}. Ctrl-D ends the conversation, Ctrl-C stops an answer."
     )));
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     // A terminal echoes what is typed; otherwise the transcript shows each message.
-    let echo = !std::io::stdin().is_terminal();
+    let echo = session.echo;
     let prompt = |message: Option<&str>| {
         let mut stderr = std::io::stderr().lock();
         let _ = write!(stderr, "{}", style.agent("you› "));
@@ -50,6 +48,7 @@ pub(crate) async fn chat(
             }
             None => {
                 prompt(None);
+                let mut lines = session.lines.lock().await;
                 let line = tokio::select! {
                     line = lines.next_line() => line,
                     _ = tokio::signal::ctrl_c() => {
@@ -57,6 +56,7 @@ pub(crate) async fn chat(
                         return ExitCode::from(130);
                     }
                 };
+                drop(lines);
                 match line {
                     Ok(Some(line)) => {
                         if echo {

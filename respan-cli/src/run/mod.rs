@@ -7,6 +7,7 @@
 //! Exit status: 0 the run answered, 1 the file or the run failed, 2 a usage
 //! mistake (an unknown agent, a variable without a value, no input).
 
+mod approve;
 mod chat;
 mod report;
 mod terminal;
@@ -22,8 +23,10 @@ use futures_util::StreamExt as _;
 use respan_cli::command::CommandSettings;
 use respan_cli::load::Load;
 use respan_runtime::{
-    API_KEY_ENV, AgentSet, Error, Gateway, Input, OfflineGateway, RunEvent, RunResult, Runner,
+    API_KEY_ENV, AgentSet, Error, Gateway, GatewayBuilder, Input, OfflineGateway, RunEvent,
+    RunOutcome, RunResult, Runner,
 };
+use tokio::io::{AsyncBufReadExt as _, BufReader, Lines, Stdin};
 
 use crate::ColorChoice;
 use terminal::{Shared, Style, Terminal, lock, say};
@@ -49,6 +52,15 @@ pub(crate) struct RunArgs {
     /// is set. Without the key it is the default.
     #[arg(long)]
     offline: bool,
+    /// Append every exchange with the gateway (without the key) to this cassette
+    /// (JSON lines; replay it with --replay). Default: RESPAN_RECORD.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+    /// Replay this cassette instead of using a gateway: no key, no network; a
+    /// request the cassette does not hold fails naming the field that differs.
+    /// Default: RESPAN_REPLAY.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["offline", "record"])]
+    replay: Option<PathBuf>,
     /// Colors on stderr: auto (when stderr is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -82,6 +94,13 @@ pub(crate) struct Session<'s> {
     gateway: Gateway,
     runner: Runner,
     terminal: Shared,
+    /// stdin, line by line: a chat's messages and the answers to approvals.
+    lines: tokio::sync::Mutex<Lines<BufReader<Stdin>>>,
+    /// Whether stdin is not a terminal (the transcript then shows what was read).
+    echo: bool,
+    /// Whether a tool call that needs approval can be asked about (a chat, or
+    /// stdin is a terminal); otherwise the run fails.
+    can_ask: bool,
 }
 
 impl Session<'_> {
@@ -100,17 +119,39 @@ impl Session<'_> {
             .map(|agent| agent.name().to_string())
             .unwrap_or_default();
         lock(&self.terminal).start(&first);
-        let mut events = self.runner.run_streamed(&self.gateway, agents, input);
+        let mut events = self
+            .runner
+            .run_streamed_resumable(&self.gateway, agents, input);
         let outcome = loop {
-            match events.next().await {
-                None => {
-                    break Err(Error::MalformedResponse(
+            let outcome = match events.next().await {
+                None => match events.take_interruption() {
+                    Some(state) => Ok(RunOutcome::Interrupted(state)),
+                    None => Err(Error::MalformedResponse(
                         "the run ended without a result".to_string(),
-                    ));
+                    )),
+                },
+                Some(Err(error)) => Err(error),
+                Some(Ok(RunEvent::Completed(result))) => Ok(RunOutcome::Completed(*result)),
+                Some(Ok(event)) => {
+                    lock(&self.terminal).event(&event);
+                    continue;
                 }
-                Some(Err(error)) => break Err(error),
-                Some(Ok(RunEvent::Completed(result))) => break Ok(*result),
-                Some(Ok(event)) => lock(&self.terminal).event(&event),
+            };
+            match outcome {
+                // Asked on the terminal, then the same run goes on.
+                Ok(RunOutcome::Interrupted(state)) => match approve::decide(self, state).await {
+                    Ok(state) => {
+                        let current = agents
+                            .get(state.current_agent())
+                            .map(|agent| agent.name().to_string())
+                            .unwrap_or_default();
+                        lock(&self.terminal).start(&current);
+                        events = self.runner.resume_streamed(&self.gateway, agents, state);
+                    }
+                    Err(error) => break Err(error),
+                },
+                Ok(RunOutcome::Completed(result)) => break Ok(result),
+                Err(error) => break Err(error),
             }
         };
         let mut terminal = lock(&self.terminal);
@@ -128,6 +169,16 @@ impl Session<'_> {
 
     /// A run's error on stderr, with the command line's way out when there is one.
     fn run_error(&self, error: &Error) {
+        if let Error::ApprovalRequired { calls } = error {
+            self.error(&format!(
+                "{calls} need(s) approval, and nobody can be asked: stdin is not a terminal \
+                 (or it ended)"
+            ));
+            lock(&self.terminal).line(
+                "help: run `respan run FILE \"message\"` in a terminal to approve or reject it",
+            );
+            return;
+        }
         self.error(&error.to_string());
         if let Error::MaxTurnsExceeded { .. } = error {
             lock(&self.terminal).line(
@@ -209,7 +260,12 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
         },
     };
 
-    let (gateway, notice) = match connect(args.offline, std::io::stdout().is_terminal()).await {
+    let cassette = Cassette {
+        record: args.record,
+        replay: args.replay,
+    };
+    let connected = connect(args.offline, &cassette, std::io::stdout().is_terminal()).await;
+    let (gateway, notice) = match connected {
         Ok(connected) => connected,
         Err(error) => {
             say_error(&error.to_string());
@@ -224,11 +280,15 @@ async fn execute(args: RunArgs, json: bool, interactive: bool) -> ExitCode {
     if let Some(max_turns) = args.max_turns {
         runner = runner.max_turns(max_turns);
     }
+    let stdin_terminal = std::io::stdin().is_terminal();
     let session = Session {
         load,
         gateway,
         runner,
         terminal,
+        lines: tokio::sync::Mutex::new(BufReader::new(tokio::io::stdin()).lines()),
+        echo: !stdin_terminal,
+        can_ask: interactive || stdin_terminal,
     };
 
     if interactive {
@@ -289,24 +349,69 @@ fn read_stdin() -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// The gateway of `RESPAN_API_KEY` (and `RESPAN_BASE_URL`), or the offline
-/// gateway (with `--offline`, or without a key), and what to tell the user.
-async fn connect(offline: bool, paced: bool) -> Result<(Gateway, Option<String>), Error> {
-    let has_key = std::env::var(API_KEY_ENV).is_ok_and(|key| !key.trim().is_empty());
-    if !offline && has_key {
-        return Ok((Gateway::from_env()?, None));
+/// `--record` and `--replay`.
+struct Cassette {
+    record: Option<PathBuf>,
+    replay: Option<PathBuf>,
+}
+
+impl Cassette {
+    /// The options on top of `RESPAN_RECORD` / `RESPAN_REPLAY`.
+    fn apply(&self, mut builder: GatewayBuilder) -> GatewayBuilder {
+        if let Some(path) = &self.record {
+            builder = builder.record(path);
+        }
+        if let Some(path) = &self.replay {
+            builder = builder.replay(path);
+        }
+        builder
     }
-    let pace = if paced { OFFLINE_PACE } else { Duration::ZERO };
-    let server =
-        OfflineGateway::bind_paced(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), pace).await?;
-    let gateway = server.gateway()?;
-    let notice = if offline {
-        format!(
-            "--offline: using respan's offline gateway at {} (answers are made up on this machine; no request leaves it).",
-            gateway.base_url()
-        )
+}
+
+/// The gateway of `RESPAN_API_KEY` (and `RESPAN_BASE_URL`), or the offline
+/// gateway (with `--offline`, or without a key), or a replayed cassette, and
+/// what to tell the user.
+async fn connect(
+    offline: bool,
+    cassette: &Cassette,
+    paced: bool,
+) -> Result<(Gateway, Option<String>), Error> {
+    let from_env = cassette.apply(Gateway::builder().cassette_from_env());
+    if from_env.replays() {
+        let gateway = from_env.build()?;
+        let notice = format!(
+            "replaying {}: the answers come from the cassette; no request leaves this machine.",
+            gateway.cassette().unwrap_or(Path::new("")).display()
+        );
+        return Ok((gateway, Some(notice)));
+    }
+    let has_key = std::env::var(API_KEY_ENV).is_ok_and(|key| !key.trim().is_empty());
+    let (gateway, notice) = if !offline && has_key {
+        (cassette.apply(Gateway::builder_from_env()?).build()?, None)
     } else {
-        gateway.offline_notice().unwrap_or_default()
+        let pace = if paced { OFFLINE_PACE } else { Duration::ZERO };
+        let server =
+            OfflineGateway::bind_paced(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), pace).await?;
+        let gateway = server.gateway_with(from_env)?;
+        let notice = if offline {
+            format!(
+                "--offline: using respan's offline gateway at {} (answers are made up on this machine; no request leaves it).",
+                gateway.base_url()
+            )
+        } else {
+            gateway.offline_notice().unwrap_or_default()
+        };
+        (gateway, Some(notice))
     };
-    Ok((gateway, Some(notice)))
+    let notice = match gateway.cassette() {
+        Some(path) => {
+            let recording = format!("recording every exchange into {}", path.display());
+            Some(match notice {
+                Some(notice) => format!("{notice}\n{recording}"),
+                None => recording,
+            })
+        }
+        None => notice,
+    };
+    Ok((gateway, notice))
 }

@@ -197,6 +197,7 @@ fn placeholder_tool(name: &Spanned<String>) -> ToolSpec {
         name: name.clone(),
         description: None,
         timeout_secs: None,
+        needs_approval: None,
         parameters: None,
         rust: None,
         command: None,

@@ -396,6 +396,22 @@ impl Module<'_> {
         let enum_doc = format!(
             " Every agent of the `{workflow}` workflow; `RunResult::last_agent` is one of these."
         );
+        let serialize_doc = format!(
+            " As its id (`\"{}\"`), e.g. in a `RunState`'s JSON.",
+            self.agents
+                .first()
+                .map(|a| a.id.value.as_str())
+                .unwrap_or("id")
+        );
+        let unknown_agent = format!(
+            "workflow `{workflow}` has no agent `{{id}}` (its agents are {}): resume a run with \
+             the workflow that started it",
+            self.agents
+                .iter()
+                .map(|a| format!("`{}`", a.id.value))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         quote! {
             #[doc = #enum_doc]
             #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -433,6 +449,30 @@ impl Module<'_> {
             impl ::core::fmt::Display for Agent {
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                     f.write_str(self.name())
+                }
+            }
+
+            #[doc = #serialize_doc]
+            impl ::respan::__private::serde::Serialize for Agent {
+                fn serialize<S: ::respan::__private::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.id())
+                }
+            }
+
+            /// From its id; another id is an error naming this workflow's agents.
+            impl<'de> ::respan::__private::serde::Deserialize<'de> for Agent {
+                fn deserialize<D: ::respan::__private::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let id = <::std::string::String as ::respan::__private::serde::Deserialize>::deserialize(deserializer)?;
+                    Agent::from_id(&id).ok_or_else(|| {
+                        <D::Error as ::respan::__private::serde::de::Error>::custom(::core::format_args!(
+                            #unknown_agent,
+                        ))
+                    })
                 }
             }
         }
@@ -972,13 +1012,26 @@ impl Module<'_> {
         } else {
             quote! { ::respan::RunResult<Agent> }
         };
-        let run_with_body = if typed {
+        // Typed workflows turn every result's text into an `Output`, in one function.
+        let typed_output = if typed {
             let conversion = self.output_conversion();
+            quote! {
+                /// The result's final output as an [`Output`], by the agent that answered.
+                fn typed_output(
+                    result: ::respan::RunResult<Agent>,
+                ) -> ::core::result::Result<::respan::RunResult<Agent, Output>, ::respan::Error> {
+                    #conversion
+                }
+            }
+        } else {
+            TokenStream::new()
+        };
+        let run_with_body = if typed {
             quote! {
                 let result = ::respan::Runner::new()
                     .run_with(gateway, &self.agents, input, context)
                     .await?;
-                #conversion
+                typed_output(result)
             }
         } else {
             quote! {
@@ -987,13 +1040,43 @@ impl Module<'_> {
                     .await
             }
         };
+        let (outcome_type, resumable_with_body, resume_with_body) = if typed {
+            (
+                quote! { ::respan::RunOutcome<Agent, Output> },
+                quote! {
+                    ::respan::Runner::new()
+                        .run_resumable_with(gateway, &self.agents, input, context)
+                        .await?
+                        .map_completed(typed_output)
+                },
+                quote! {
+                    ::respan::Runner::new()
+                        .resume_with(gateway, &self.agents, state, context)
+                        .await?
+                        .map_completed(typed_output)
+                },
+            )
+        } else {
+            (
+                quote! { ::respan::RunOutcome<Agent> },
+                quote! {
+                    ::respan::Runner::new()
+                        .run_resumable_with(gateway, &self.agents, input, context)
+                        .await
+                },
+                quote! {
+                    ::respan::Runner::new()
+                        .resume_with(gateway, &self.agents, state, context)
+                        .await
+                },
+            )
+        };
         let output_doc = if typed {
             " The final output is an [`Output`]: the variant of the agent that answered, with its output type."
         } else {
             " `last_agent` says which agent answered."
         };
         let (stream_type, streamed_doc, streamed_body) = if typed {
-            let conversion = self.output_conversion();
             (
                 quote! { ::respan::RunStream<'a, Agent, Output> },
                 quote! {
@@ -1006,7 +1089,7 @@ impl Module<'_> {
                 quote! {
                     ::respan::Runner::new()
                         .run_streamed_with(gateway, &self.agents, input, context)
-                        .map_completed(|result| #conversion)
+                        .map_completed(typed_output)
                 },
             )
         } else {
@@ -1027,6 +1110,8 @@ impl Module<'_> {
             pub struct Workflow<C = ()> {
                 agents: ::respan::AgentSet<Agent, C>,
             }
+
+            #typed_output
 
             impl Workflow<()> {
                 /// Builds the agents: tool definitions and instructions are prepared
@@ -1057,6 +1142,27 @@ impl Module<'_> {
                     input: impl ::core::convert::Into<::respan::Input>,
                 ) -> #stream_type {
                     self.run_streamed_with(gateway, input, &())
+                }
+
+                /// Runs the workflow like [`Workflow::run`], but a tool call that
+                /// needs approval stops it: `RunOutcome::Interrupted` carries the
+                /// `RunState` to approve or reject, then [`Workflow::resume`].
+                pub async fn run_resumable(
+                    &self,
+                    gateway: &::respan::Gateway,
+                    input: impl ::core::convert::Into<::respan::Input>,
+                ) -> ::core::result::Result<#outcome_type, ::respan::Error> {
+                    self.run_resumable_with(gateway, input, &()).await
+                }
+
+                /// Continues a run stopped for approval (here, or from the
+                /// state's JSON in another process).
+                pub async fn resume(
+                    &self,
+                    gateway: &::respan::Gateway,
+                    state: ::respan::RunState<Agent>,
+                ) -> ::core::result::Result<#outcome_type, ::respan::Error> {
+                    self.resume_with(gateway, state, &()).await
                 }
             }
 
@@ -1090,6 +1196,26 @@ impl Module<'_> {
                     context: &'a C,
                 ) -> #stream_type {
                     #streamed_body
+                }
+
+                /// [`Workflow::run_resumable`] with a context.
+                pub async fn run_resumable_with(
+                    &self,
+                    gateway: &::respan::Gateway,
+                    input: impl ::core::convert::Into<::respan::Input>,
+                    context: &C,
+                ) -> ::core::result::Result<#outcome_type, ::respan::Error> {
+                    #resumable_with_body
+                }
+
+                /// [`Workflow::resume`] with a context.
+                pub async fn resume_with(
+                    &self,
+                    gateway: &::respan::Gateway,
+                    state: ::respan::RunState<Agent>,
+                    context: &C,
+                ) -> ::core::result::Result<#outcome_type, ::respan::Error> {
+                    #resume_with_body
                 }
 
                 /// Changes one agent before running, e.g. switches its model:
@@ -1164,6 +1290,11 @@ impl Module<'_> {
             let secs = Literal::f64_unsuffixed(secs.value);
             quote! { .timeout(::core::time::Duration::from_secs_f64(#secs)) }
         });
+        // Also `false`: the file's word wins over the function's attribute.
+        let needs_approval = tool.needs_approval.as_ref().map(|needs| {
+            let needs = needs.value;
+            quote! { .needs_approval(#needs) }
+        });
         let declared = tool.parameters.as_ref().map(|parameters| {
             let schema = values::json(&parameters.value);
             let origin = format!(
@@ -1180,6 +1311,7 @@ impl Module<'_> {
                 .name(#name_lit)
                 #description
                 #timeout
+                #needs_approval
                 #declared
         })
     }

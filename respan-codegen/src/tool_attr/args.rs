@@ -3,11 +3,11 @@
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, Lit, MetaNameValue, Token};
+use syn::{Expr, ExprLit, Lit, Meta, Token};
 
 use super::Errors;
 
-const KEYS: &[&str] = &["name", "description", "timeout_secs"];
+const KEYS: &[&str] = &["name", "description", "timeout_secs", "needs_approval"];
 
 /// What the attribute's arguments set.
 #[derive(Default)]
@@ -18,6 +18,9 @@ pub(crate) struct Options {
     pub description: Option<syn::LitStr>,
     /// `timeout_secs = N`: how long one call may take (default: the runtime's 60 s).
     pub timeout_secs: Option<Lit>,
+    /// `needs_approval` (or `needs_approval = true`): every call waits for a
+    /// person's approval; `needs_approval = false` is the default, said aloud.
+    pub needs_approval: Option<syn::LitBool>,
 }
 
 pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Options {
@@ -25,19 +28,50 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Options {
     if args.is_empty() {
         return options;
     }
-    let pairs = match Punctuated::<MetaNameValue, Token![,]>::parse_terminated.parse2(args) {
+    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
         Ok(pairs) => pairs,
         Err(error) => {
             errors.push(syn::Error::new(
                 error.span(),
                 format!(
-                    "{error}\n  = help: arguments are `key = value`: `#[respan_tool(name = \"lookup\", description = \"...\", timeout_secs = 30)]`"
+                    "{error}\n  = help: arguments are `key = value` or `needs_approval`: `#[respan_tool(name = \"lookup\", description = \"...\", timeout_secs = 30, needs_approval)]`"
                 ),
             ));
             return options;
         }
     };
-    for pair in pairs {
+    for meta in metas {
+        let pair = match meta {
+            Meta::NameValue(pair) => pair,
+            Meta::Path(path) if path.is_ident("needs_approval") => {
+                options.needs_approval = Some(syn::LitBool::new(true, path_span(&path)));
+                continue;
+            }
+            Meta::Path(path) => {
+                let key = path
+                    .get_ident()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                if KEYS.contains(&key.as_str()) {
+                    errors.at(
+                        &path,
+                        format!("`{key}` needs a value"),
+                        format!("write `{key} = ...`"),
+                    );
+                } else {
+                    unknown_key(&path, &key, errors);
+                }
+                continue;
+            }
+            Meta::List(list) => {
+                errors.at(
+                    &list,
+                    "`#[respan_tool]` arguments are `key = value` or `needs_approval`",
+                    "write e.g. `timeout_secs = 30`",
+                );
+                continue;
+            }
+        };
         let key = pair
             .path
             .get_ident()
@@ -73,25 +107,40 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Options {
                 "`timeout_secs` must be a positive number of seconds",
                 "write e.g. `timeout_secs = 30` (or `2.5`)",
             ),
+            ("needs_approval", Some(Lit::Bool(needs))) => options.needs_approval = Some(needs),
+            ("needs_approval", _) => errors.at(
+                &pair.value,
+                "`needs_approval` must be `true` or `false`",
+                "write `needs_approval` (or `needs_approval = false`)",
+            ),
             ("name" | "description", _) => errors.at(
                 &pair.value,
                 format!("`{key}` must be a string literal"),
                 format!("write `{key} = \"...\"`"),
             ),
-            _ => {
-                let help = match crate::suggest::did_you_mean(&key, KEYS.iter().copied()) {
-                    Some(known) => format!("did you mean `{known}`?"),
-                    None => format!("the arguments are {}", crate::parse::list(KEYS)),
-                };
-                errors.at(
-                    &pair.path,
-                    format!("unknown `#[respan_tool]` argument `{key}`"),
-                    help,
-                );
-            }
+            _ => unknown_key(&pair.path, &key, errors),
         }
     }
     options
+}
+
+fn unknown_key(path: &syn::Path, key: &str, errors: &mut Errors) {
+    let help = match crate::suggest::did_you_mean(key, KEYS.iter().copied()) {
+        Some(known) => format!("did you mean `{known}`?"),
+        None => format!("the arguments are {}", crate::parse::list(KEYS)),
+    };
+    errors.at(
+        path,
+        format!("unknown `#[respan_tool]` argument `{key}`"),
+        help,
+    );
+}
+
+fn path_span(path: &syn::Path) -> proc_macro2::Span {
+    path.segments
+        .first()
+        .map(|segment| segment.ident.span())
+        .unwrap_or_else(proc_macro2::Span::call_site)
 }
 
 /// The names OpenAI accepts for a function: `^[a-zA-Z0-9_-]{1,64}$`.

@@ -49,6 +49,10 @@ pub(crate) fn tool(function: &syn::ItemFn, tool: &ToolSignature, options: &Optio
         syn::Lit::Float(secs) => quote! { .timeout(::core::time::Duration::from_secs_f64(#secs)) },
         secs => quote! { .timeout(::core::time::Duration::from_secs(#secs)) },
     });
+    let needs_approval = options
+        .needs_approval
+        .as_ref()
+        .map(|needs| quote! { .needs_approval(#needs) });
 
     let args_struct = format_ident!("__RespanArgs");
     let (args_def, schema_type, bind, call_args) = match &tool.arguments {
@@ -159,6 +163,7 @@ pub(crate) fn tool(function: &syn::ItemFn, tool: &ToolSignature, options: &Optio
                         handler #handler_turbofish,
                     )
                     #timeout
+                    #needs_approval
                 }
             }
         };

@@ -94,3 +94,56 @@ fn doc_comments_become_the_description() {
     ];
     assert_eq!(super::signature::doc_text(&attrs), "First line.\n\nSecond.");
 }
+
+#[test]
+fn a_tool_that_needs_approval() {
+    let code = expanded(
+        quote! { needs_approval },
+        quote! {
+            /// Refunds an order.
+            fn refund(order_id: String) -> String {
+                format!("refunded {order_id}")
+            }
+        },
+    );
+    assert!(code.contains(".needs_approval(true)"), "{code}");
+    let code = expanded(
+        quote! { needs_approval = false, timeout_secs = 5 },
+        quote! {
+            /// Refunds an order.
+            fn refund(order_id: String) -> String {
+                format!("refunded {order_id}")
+            }
+        },
+    );
+    assert!(code.contains(".needs_approval(false)"), "{code}");
+}
+
+#[test]
+fn needs_approval_mistakes() {
+    let item = quote! {
+        fn refund(order_id: String) -> String { order_id }
+    };
+    let found = errors(quote! { needs_approval = "yes" }, item.clone());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`needs_approval` must be `true` or `false`"),
+        "{found:?}"
+    );
+    let found = errors(quote! { needs_aproval }, item.clone());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("did you mean `needs_approval`?"),
+        "{found:?}"
+    );
+    let found = errors(quote! { timeout_secs }, item.clone());
+    assert!(
+        found[0].contains("`timeout_secs` needs a value"),
+        "{found:?}"
+    );
+    let found = errors(quote! { needs_approval(always) }, item);
+    assert!(
+        found[0].contains("`key = value` or `needs_approval`"),
+        "{found:?}"
+    );
+}

@@ -123,9 +123,17 @@ impl Gateway {
     ///
     /// Only with the `offline` feature (off by default): a program that should
     /// never answer from made-up text uses [`Gateway::from_env`].
+    ///
+    /// `RESPAN_RECORD=path` records the offline gateway's exchanges too, so
+    /// `RESPAN_RECORD=tests/cassettes/support.jsonl cargo run --example support`
+    /// records a cassette without a key.
     pub async fn from_env_or_offline() -> Result<Gateway, Error> {
         match Gateway::from_env() {
-            Err(Error::MissingApiKey) => OfflineGateway::start().await,
+            Err(Error::MissingApiKey) => {
+                OfflineGateway::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                    .await?
+                    .gateway_with(Gateway::builder().cassette_from_env())
+            }
             other => other,
         }
     }
