@@ -52,8 +52,9 @@ machine() {
   local cpu load
   cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
   load="$(cut -d' ' -f1-3 /proc/loadavg)"
-  printf '{"kind":"machine","nproc":%s,"cpu":"%s","date":"%s","load":"%s","rustc":"%s","mode":"%s"}\n' \
-    "$(nproc)" "$cpu" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$load" "$(rustc --version)" "$1" >>"$RESULTS"
+  printf '{"kind":"machine","nproc":%s,"cpu":"%s","date":"%s","load":"%s","rustc":"%s","mode":"%s","commit":"%s"}\n' \
+    "$(nproc)" "$cpu" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$load" "$(rustc --version)" "$1" \
+    "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" >>"$RESULTS"
 }
 
 # The minimal app (respan default features): clean build, incremental rebuild
