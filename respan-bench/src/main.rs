@@ -435,6 +435,8 @@ fn startup(args: &[String], root: &str) {
                     .await
                     .expect("reset");
                 let t0 = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock");
+                // Reaped by `wait_child` (wait4, for the child's own peak RSS).
+                #[allow(clippy::zombie_processes)]
                 let child = std::process::Command::new(&command[0])
                     .args(&command[1..])
                     .env("RESPAN_API_KEY", "bench")
