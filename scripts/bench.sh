@@ -102,6 +102,7 @@ if [[ "$MODE" == --build ]]; then
 fi
 
 if [[ "$MODE" == --quick ]]; then
+  RESULTS="$OUT/quick.jsonl" # never the full run's results
   : >"$RESULTS"
   machine quick
   cargo build -q -p respan-bench --bins
