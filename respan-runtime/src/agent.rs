@@ -13,6 +13,7 @@ use crate::output::OutputType;
 use crate::respan::{GatewayPrompt, RESPAN_PARAMS_HEADER, RespanParams, encode_header, place};
 use crate::settings::ModelSettings;
 use crate::tool::{Tool, definition};
+use crate::wire::FixedFields;
 
 /// What identifies an agent in a set: a `String` for hand-written code, the
 /// generated `Agent` enum for compiled workflows.
@@ -728,6 +729,7 @@ impl<K: AgentKey, C> AgentSet<K, C> {
         Ok(PreparedAgent {
             system,
             model: agent.model.clone(),
+            fixed_json: FixedFields::new(&fixed),
             fixed,
             headers,
             handoffs,
@@ -750,6 +752,8 @@ pub(crate) struct PreparedAgent {
     pub(crate) model: Option<String>,
     /// Body fields other than model/messages/stream: tools, settings, Respan fields, extra_body.
     pub(crate) fixed: Map<String, Value>,
+    /// `fixed`, serialized once (what each request sends).
+    pub(crate) fixed_json: FixedFields,
     pub(crate) headers: HeaderMap,
     /// Handoff tool name → index of the target agent.
     pub(crate) handoffs: HashMap<String, usize>,

@@ -69,6 +69,7 @@ mod error;
 #[cfg(feature = "offline")]
 pub mod expect;
 mod gateway;
+mod history;
 #[cfg(any(feature = "offline", feature = "testing"))]
 mod http_server;
 mod items;

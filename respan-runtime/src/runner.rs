@@ -13,6 +13,7 @@ use crate::agent::{AgentKey, AgentSet, ToolUseBehavior};
 use crate::approval::{self, Resolved, interrupted_calls};
 use crate::error::{Error, gateway_message};
 use crate::gateway::Gateway;
+use crate::history::HistoryJson;
 use crate::items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 use crate::journal::{Journal, NoJournal};
 use crate::result::{RunOutcome, RunResult};
@@ -419,6 +420,8 @@ async fn turns<K: AgentKey, C: Sync>(
     };
     trace.input(&run.history);
     trace.agent(agents.agent_at(current).name());
+    // Each history message's JSON, serialized for the first request that sends it.
+    let mut history_json = HistoryJson::default();
     emit(&events, || RunEvent::AgentUpdated {
         agent: agents.agent_at(current).key().clone(),
         name: agents.agent_at(current).name().to_string(),
@@ -438,7 +441,7 @@ async fn turns<K: AgentKey, C: Sync>(
                     model: parts.model.as_deref().unwrap_or(gateway.default_model()),
                     messages: Messages {
                         system: parts.system.as_deref(),
-                        history: &run.history,
+                        history: history_json.of(&run.history),
                     },
                     stream: events.is_some(),
                     // An agent's own `extra_body.stream_options` is sent instead (it is in `fixed`).
@@ -448,10 +451,10 @@ async fn turns<K: AgentKey, C: Sync>(
                     .then_some(StreamOptions {
                         include_usage: true,
                     }),
-                    fixed: &parts.fixed,
+                    fixed: &parts.fixed_json,
                 };
                 let headers = &parts.headers;
-                let generation = trace.generation(agent.name(), &body);
+                let generation = trace.generation(agent.name(), &body, &parts.fixed);
                 let request = async {
                     match &events {
                         None => complete(gateway, &body, headers).await,

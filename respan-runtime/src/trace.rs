@@ -212,7 +212,13 @@ impl<'a> RunTrace<'a> {
     }
 
     /// The span of one model request (`chat <model>`), a child of the agent's.
-    pub(crate) fn generation(&self, agent: &str, body: &ChatRequest<'_>) -> Span {
+    /// `settings` are the agent's fixed body fields (the request sends them pre-serialized).
+    pub(crate) fn generation(
+        &self,
+        agent: &str,
+        body: &ChatRequest<'_>,
+        settings: &serde_json::Map<String, Value>,
+    ) -> Span {
         let span = run_span!(
             &self.agent,
             "generation",
@@ -242,17 +248,16 @@ impl<'a> RunTrace<'a> {
             return span;
         }
         self.inherit(&span);
-        let setting = |key: &str| body.fixed.get(key).and_then(Value::as_f64);
+        let setting = |key: &str| settings.get(key).and_then(Value::as_f64);
         if let Some(t) = setting("temperature") {
             span.record("gen_ai.request.temperature", t);
         }
         if let Some(p) = setting("top_p") {
             span.record("gen_ai.request.top_p", p);
         }
-        if let Some(n) = body
-            .fixed
+        if let Some(n) = settings
             .get("max_completion_tokens")
-            .or_else(|| body.fixed.get("max_tokens"))
+            .or_else(|| settings.get("max_tokens"))
             .and_then(Value::as_u64)
         {
             span.record("gen_ai.request.max_tokens", int(n));

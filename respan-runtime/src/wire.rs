@@ -1,9 +1,10 @@
 //! The chat-completions wire format we send and read (async-openai BYOT types).
 
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::items::{InputItem, ToolCall};
+use crate::items::ToolCall;
 use crate::usage::Usage;
 
 /// A request body: model, messages, optional stream flag, and the agent's
@@ -18,7 +19,38 @@ pub(crate) struct ChatRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) stream_options: Option<StreamOptions>,
     #[serde(flatten)]
-    pub(crate) fixed: &'a Map<String, Value>,
+    pub(crate) fixed: &'a FixedFields,
+}
+
+/// An agent's fixed body fields (tools, settings, Respan fields, extra_body),
+/// each value serialized once, when the agent set is prepared.
+#[derive(Debug)]
+pub(crate) struct FixedFields(Vec<(String, Box<RawValue>)>);
+
+impl FixedFields {
+    pub(crate) fn new(fields: &Map<String, Value>) -> Self {
+        let fields = fields
+            .iter()
+            .map(|(key, value)| {
+                // A Value has string keys only: serializing it cannot fail.
+                let json = serde_json::value::to_raw_value(value)
+                    .expect("a serde_json::Value always serializes");
+                (key.clone(), json)
+            })
+            .collect();
+        Self(fields)
+    }
+}
+
+impl Serialize for FixedFields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 /// `stream_options` of a streamed request.
@@ -27,10 +59,11 @@ pub(crate) struct StreamOptions {
     pub(crate) include_usage: bool,
 }
 
-/// The system message followed by the conversation, without copying either.
+/// The system message followed by the conversation, without copying either:
+/// the conversation's messages are already JSON (see `History`).
 pub(crate) struct Messages<'a> {
     pub(crate) system: Option<&'a str>,
-    pub(crate) history: &'a [InputItem],
+    pub(crate) history: &'a [Box<RawValue>],
 }
 
 #[derive(Serialize)]
