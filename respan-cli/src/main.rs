@@ -58,6 +58,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Print the JSON Schema of workflow files (draft-07), for editors.
+    ///
+    /// The same schema as `schema/respan-workflow.schema.json` in respan's
+    /// repository: point taplo or VS Code's Even Better TOML at it (a
+    /// `#:schema path` first line, or a `taplo.toml` rule) to complete keys and
+    /// flag unknown or mistyped ones as you type.
+    Schema,
     /// Draw a workflow's handoff graph (entry marked, tools listed).
     Graph {
         /// The workflow file.
@@ -101,11 +108,30 @@ fn main() -> ExitCode {
             color,
         } => check::run(&paths, format, color),
         Command::Graph { file, format } => graph::run(&file, format),
+        Command::Schema => print_schema(),
         Command::Run {
             run,
             json,
             interactive,
         } => run::main(run, json, interactive),
         Command::Chat { run } => run::main(run, false, true),
+    }
+}
+
+/// `respan schema`: the schema on stdout (a closed pipe, as with `| head`, is no error).
+fn print_schema() -> ExitCode {
+    use std::io::Write as _;
+    let text = respan_codegen::json_schema::json_schema_text();
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the schema: {error}");
+            ExitCode::FAILURE
+        }
     }
 }

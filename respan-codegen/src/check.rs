@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::format;
 use crate::parse::value::out_of_range;
 use crate::spec::{
     AgentSpec, Span, Spanned, Spec, ToolChoiceSpec, ToolUseBehaviorSpec, handoff_tool_name,
@@ -483,31 +484,25 @@ fn agent_tools(spec: &Spec, agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
 
 fn settings(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
     let s = &agent.model_settings;
+    // The ranges the format states (and the JSON Schema shows editors).
     let ranges = [
-        ("temperature", &s.temperature, 0.0, 2.0, "between 0 and 2"),
-        ("top_p", &s.top_p, 0.0, 1.0, "between 0 and 1"),
-        (
-            "frequency_penalty",
-            &s.frequency_penalty,
-            -2.0,
-            2.0,
-            "between -2 and 2",
-        ),
-        (
-            "presence_penalty",
-            &s.presence_penalty,
-            -2.0,
-            2.0,
-            "between -2 and 2",
-        ),
-    ];
+        ("temperature", &s.temperature),
+        ("top_p", &s.top_p),
+        ("frequency_penalty", &s.frequency_penalty),
+        ("presence_penalty", &s.presence_penalty),
+    ]
+    .map(|(key, value)| {
+        let (min, max) = format::number_range(&format::MODEL_SETTINGS, key)
+            .expect("the format gives every sampling setting a range");
+        (key, value, min, max, format!("between {min} and {max}"))
+    });
     for (key, value, min, max, text) in ranges {
         if let Some(value) = value
             && !(min..=max).contains(&value.value)
         {
             out.push(out_of_range(
                 key,
-                text,
+                &text,
                 &value.value.to_string(),
                 value.span,
             ));
@@ -798,11 +793,16 @@ fn tool_use_behavior(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
 fn tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for tool in &spec.tools {
         if let Some(timeout) = &tool.timeout_secs
-            && !(timeout.value > 0.0 && timeout.value.is_finite() && timeout.value <= 86_400.0)
+            && !(timeout.value > 0.0
+                && timeout.value.is_finite()
+                && timeout.value <= format::MAX_TOOL_TIMEOUT_SECS)
         {
             out.push(out_of_range(
                 "timeout_secs",
-                "a positive number of seconds (at most 86400)",
+                &format!(
+                    "a positive number of seconds (at most {})",
+                    format::MAX_TOOL_TIMEOUT_SECS
+                ),
                 &timeout.value.to_string(),
                 timeout.span,
             ));

@@ -26,6 +26,7 @@ use syn::{Expr, ExprLit, Lit, LitStr, Path, Token, UnOp};
 use super::errors::{self, Errors};
 use super::spans::SourceMap;
 use crate::diagnostic::Diagnostic;
+use crate::format::{PLACEMENTS, TOOL_USE_BEHAVIORS};
 use crate::parse::list;
 use crate::parse::value::out_of_range;
 use crate::spec::{
@@ -134,8 +135,6 @@ pub(crate) const AGENT: Table<Args> = Table {
     ],
 };
 
-const TOOL_USE_BEHAVIORS: &[&str] = &["run_llm_again", "stop_on_first_tool"];
-
 /// `model_settings(...)`.
 pub(crate) const MODEL_SETTINGS: Table<ModelSettingsSpec> = Table {
     name: "model_settings",
@@ -209,8 +208,6 @@ pub(crate) const PROMPT: Table<PromptSpec> = Table {
         ("variables", |r, m, p| assign(&mut p.variables, r.map(m))),
     ],
 };
-
-const PLACEMENTS: &[&str] = &["body", "respan_params", "header"];
 
 /// A prompt whose id is missing until `prompt_id` is read: if it stays missing,
 /// the checker says so at `span` (as for a TOML file).

@@ -247,6 +247,26 @@ fn one_list_of_keys_per_table() {
 }
 
 #[test]
+fn attribute_keys_are_keys_of_the_format() {
+    // The attribute takes a subset of the TOML format's keys (`id` aside: a
+    // TOML agent's id is its table's name), never one of its own.
+    for (names, table) in [
+        (AGENT.names(), &crate::format::AGENT),
+        (MODEL_SETTINGS.names(), &crate::format::MODEL_SETTINGS),
+        (RESPAN.names(), &crate::format::RESPAN),
+        (PROMPT.names(), &crate::format::PROMPT),
+    ] {
+        for name in names.into_iter().filter(|name| *name != "id") {
+            assert!(
+                table.key(name).is_some(),
+                "`{name}` is not a key of {}",
+                table.name
+            );
+        }
+    }
+}
+
+#[test]
 fn the_struct_and_the_checker_have_their_say() {
     let (_, found) = read(
         quote!(

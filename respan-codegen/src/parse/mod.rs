@@ -9,6 +9,7 @@ use serde_json::Map;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::Diagnostic;
+use crate::format::{self, Table};
 use crate::spec::{
     AgentSpec, ModelSettingsSpec, OutputSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned,
     Spec, Template, ToolChoiceSpec, ToolSpec, ToolUseBehaviorSpec, VarSpec, WorkflowSpec,
@@ -16,71 +17,6 @@ use crate::spec::{
 use crate::suggest::did_you_mean;
 use strings::StringMap;
 use value::{Item, Reader, span_of};
-
-const TOP_KEYS: &[&str] = &["workflow", "defaults", "agents", "tools", "vars"];
-const WORKFLOW_KEYS: &[&str] = &["name", "entry", "description", "max_turns"];
-const AGENT_KEYS: &[&str] = &[
-    "name",
-    "instructions",
-    "handoff_description",
-    "handoffs",
-    "tools",
-    "model",
-    "model_settings",
-    "respan",
-    "prompt",
-    "output",
-    "tool_use_behavior",
-];
-/// Agent fields `[defaults]` may not set: they only make sense per agent.
-const NOT_DEFAULTABLE: &[&str] = &["name", "handoffs", "handoff_description"];
-const MODEL_SETTINGS_KEYS: &[&str] = &[
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "frequency_penalty",
-    "presence_penalty",
-    "tool_choice",
-    "parallel_tool_calls",
-    "seed",
-    "stop",
-    "response_format",
-    "extra_body",
-    "extra_headers",
-];
-const RESPAN_KEYS: &[&str] = &[
-    "customer_identifier",
-    "metadata",
-    "thread_identifier",
-    "fallback_models",
-    "customer_params",
-    "cache_enabled",
-    "cache_ttl",
-    "cache_options",
-    "disable_log",
-    "extra",
-    "placement",
-];
-const PROMPT_KEYS: &[&str] = &[
-    "prompt_id",
-    "schema_version",
-    "variables",
-    "version",
-    "echo",
-    "patch",
-    "placement",
-];
-const OUTPUT_KEYS: &[&str] = &["schema", "rust"];
-const TOOL_KEYS: &[&str] = &[
-    "description",
-    "parameters",
-    "rust",
-    "command",
-    "timeout_secs",
-    "needs_approval",
-];
-const TOOL_USE_BEHAVIORS: &[&str] = &["run_llm_again", "stop_on_first_tool"];
-const PLACEMENTS: &[&str] = &["body", "respan_params", "header"];
 
 /// What parsing produced: the spec when the file could be read as TOML, and the
 /// diagnostics found on the way (the semantic checks are not run here).
@@ -305,7 +241,7 @@ struct Builder<'s, 'r> {
 
 impl Builder<'_, '_> {
     fn spec(&mut self, display_path: &str, root: &DeTable<'_>) -> Spec {
-        self.unknown_keys("the top level", root, TOP_KEYS, |_| None);
+        self.unknown_keys("the top level", root, &format::TOP, |_| None);
         let workflow = self.workflow(display_path, root.get("workflow"));
         let defaults = match root.get("defaults") {
             Some(item) => match self.reader.table("defaults", item) {
@@ -439,12 +375,12 @@ impl Builder<'_, '_> {
         &mut self,
         place: &str,
         table: &DeTable<'_>,
-        known: &[&str],
+        known: &Table,
         elsewhere: impl Fn(&str) -> Option<String>,
     ) {
         for (key, _) in table.iter() {
             let name = key.get_ref().as_ref();
-            if known.contains(&name) {
+            if known.key(name).is_some() {
                 continue;
             }
             let mut diagnostic = Diagnostic::error(
@@ -454,10 +390,11 @@ impl Builder<'_, '_> {
             );
             if let Some(hint) = elsewhere(name) {
                 diagnostic = diagnostic.with_help(hint);
-            } else if let Some(suggestion) = did_you_mean(name, known.iter().copied()) {
+            } else if let Some(suggestion) = did_you_mean(name, known.names()) {
                 diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
             } else {
-                diagnostic = diagnostic.with_note(format!("expected one of {}", list(known)));
+                let names: Vec<_> = known.names().collect();
+                diagnostic = diagnostic.with_note(format!("expected one of {}", list(&names)));
             }
             self.reader.push(diagnostic);
         }
@@ -479,8 +416,8 @@ impl Builder<'_, '_> {
         let Some(table) = item.and_then(|item| self.reader.table("workflow", item)) else {
             return workflow;
         };
-        self.unknown_keys("`[workflow]`", table, WORKFLOW_KEYS, |name| {
-            TOP_KEYS.contains(&name).then(|| {
+        self.unknown_keys("`[workflow]`", table, &format::WORKFLOW, |name| {
+            format::TOP.key(name).is_some().then(|| {
                 format!("`{name}` is a top-level table: a key written after `[workflow]` belongs to `[workflow]`")
             })
         });
@@ -517,29 +454,34 @@ impl Builder<'_, '_> {
 
     fn agent_fields(&mut self, path: &str, table: &DeTable<'_>, defaults: bool) -> AgentFields {
         let place = format!("`[{path}]`");
-        self.unknown_keys(&place, table, AGENT_KEYS, |name| {
+        let known = if defaults {
+            &format::DEFAULTS
+        } else {
+            &format::AGENT
+        };
+        self.unknown_keys(&place, table, known, |name| {
             // A key (or a typo of one) of a sub-table, written on the agent itself.
-            [
-                (MODEL_SETTINGS_KEYS, "model_settings"),
-                (RESPAN_KEYS, "respan"),
-                (PROMPT_KEYS, "prompt"),
-            ]
-            .into_iter()
-            .find_map(|(keys, table)| {
-                if keys.contains(&name) {
-                    Some(format!("`{name}` belongs in `[{path}.{table}]`"))
-                } else {
-                    let key = did_you_mean(name, keys.iter().copied())?;
-                    Some(format!(
-                        "did you mean `{key}`? It belongs in `[{path}.{table}]`"
-                    ))
-                }
-            })
+            format::AGENT_SUB_TABLES
+                .into_iter()
+                .find_map(|(keys, table)| {
+                    if keys.key(name).is_some() {
+                        Some(format!("`{name}` belongs in `[{path}.{table}]`"))
+                    } else {
+                        let key = did_you_mean(name, keys.names())?;
+                        Some(format!(
+                            "did you mean `{key}`? It belongs in `[{path}.{table}]`"
+                        ))
+                    }
+                })
         });
         let mut fields = AgentFields::default();
         for (key, value) in table.iter() {
             let name = key.get_ref().as_ref();
-            if defaults && NOT_DEFAULTABLE.contains(&name) {
+            if defaults
+                && format::DEFAULTS
+                    .key(name)
+                    .is_some_and(|key| !key.defaultable)
+            {
                 self.reader.push(
                     Diagnostic::error(
                         format!("`{name}` cannot be set in `[defaults]`"),
@@ -621,7 +563,12 @@ impl Builder<'_, '_> {
     }
 
     fn model_settings(&mut self, path: &str, table: &DeTable<'_>) -> ModelSettingsSpec {
-        self.unknown_keys(&format!("`[{path}]`"), table, MODEL_SETTINGS_KEYS, |_| None);
+        self.unknown_keys(
+            &format!("`[{path}]`"),
+            table,
+            &format::MODEL_SETTINGS,
+            |_| None,
+        );
         let mut settings = ModelSettingsSpec::default();
         for (key, value) in table.iter() {
             let name = key.get_ref().as_ref();
@@ -710,9 +657,9 @@ impl Builder<'_, '_> {
                 let mut diagnostic = Diagnostic::error(
                     format!("unknown placement `{other}`"),
                     text.span,
-                    format!("expected one of {}", list(PLACEMENTS)),
+                    format!("expected one of {}", list(format::PLACEMENTS)),
                 );
-                if let Some(suggestion) = did_you_mean(other, PLACEMENTS.iter().copied()) {
+                if let Some(suggestion) = did_you_mean(other, format::PLACEMENTS.iter().copied()) {
                     diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                 }
                 self.reader.push(diagnostic);
@@ -723,7 +670,7 @@ impl Builder<'_, '_> {
     }
 
     fn respan(&mut self, path: &str, span: Span, table: &DeTable<'_>) -> RespanSpec {
-        self.unknown_keys(&format!("`[{path}]`"), table, RESPAN_KEYS, |_| None);
+        self.unknown_keys(&format!("`[{path}]`"), table, &format::RESPAN, |_| None);
         let mut respan = RespanSpec {
             span,
             ..RespanSpec::default()
@@ -770,7 +717,7 @@ impl Builder<'_, '_> {
     }
 
     fn prompt(&mut self, path: &str, span: Span, table: &DeTable<'_>) -> PromptSpec {
-        self.unknown_keys(&format!("`[{path}]`"), table, PROMPT_KEYS, |_| None);
+        self.unknown_keys(&format!("`[{path}]`"), table, &format::PROMPT, |_| None);
         let mut prompt = PromptSpec {
             // Empty means missing: the checker reports it (the same way for every front end).
             prompt_id: Spanned::new(String::new(), span),
@@ -835,7 +782,7 @@ impl Builder<'_, '_> {
                             span,
                             "not a tool use behavior",
                         );
-                        d = match did_you_mean(other, TOOL_USE_BEHAVIORS.iter().copied()) {
+                        d = match did_you_mean(other, format::TOOL_USE_BEHAVIORS.iter().copied()) {
                             Some(known) => d.with_help(format!("did you mean `{known}`?")),
                             None => d.with_help(format!("expected {expected}")),
                         };
@@ -846,7 +793,9 @@ impl Builder<'_, '_> {
                 Some(Spanned::new(behavior, span))
             }
             DeValue::Table(table) => {
-                self.unknown_keys("`tool_use_behavior`", table, &["stop_at_tools"], |_| None);
+                self.unknown_keys("`tool_use_behavior`", table, &format::STOP_AT_TOOLS, |_| {
+                    None
+                });
                 let Some(tools) = table.get("stop_at_tools") else {
                     self.reader.push(
                         Diagnostic::error(
@@ -869,7 +818,7 @@ impl Builder<'_, '_> {
     }
 
     fn output(&mut self, path: &str, span: Span, table: &DeTable<'_>) -> OutputSpec {
-        self.unknown_keys(&format!("`[{path}]`"), table, OUTPUT_KEYS, |_| None);
+        self.unknown_keys(&format!("`[{path}]`"), table, &format::OUTPUT, |_| None);
         let mut output = OutputSpec {
             schema: None,
             rust: None,
@@ -893,7 +842,7 @@ impl Builder<'_, '_> {
         path: &str,
         table: &DeTable<'_>,
     ) -> ToolSpec {
-        self.unknown_keys(&format!("`[{path}]`"), table, TOOL_KEYS, |_| None);
+        self.unknown_keys(&format!("`[{path}]`"), table, &format::TOOL, |_| None);
         let mut tool = ToolSpec {
             description: None,
             timeout_secs: None,
