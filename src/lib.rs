@@ -25,6 +25,8 @@
 //!   key (examples, demos, `respan run --offline`). A development tool: the runtime
 //!   sends it the same requests as any gateway.
 //! - `testing`: `testing::FakeGateway`, a scripted gateway for your tests.
+//! - `sqlite`: `SqliteSession`, conversation memory in a SQLite database file
+//!   (rusqlite with the SQLite it bundles). [`MemorySession`] needs no feature.
 
 pub use respan_runtime::*;
 

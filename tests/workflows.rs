@@ -148,6 +148,38 @@ async fn support_streams_offline() {
     assert!(format!("{workflow:?}").contains("Triage Agent"));
 }
 
+#[tokio::test]
+async fn support_continues_a_conversation_in_a_session() {
+    use respan::{InputItem, MemorySession, Session};
+    let gateway = respan::OfflineGateway::start().await.unwrap();
+    let workflow = support::Workflow::new(support::Vars::default());
+    let session = MemorySession::new("customer-1");
+    let first = workflow
+        .run_in_session(
+            &gateway,
+            &session,
+            "I'm having trouble connecting to the API.",
+        )
+        .await
+        .unwrap();
+    let after_first = session.get_items(None).await.unwrap();
+    assert_eq!(after_first, first.to_input_list());
+    // Streamed, the second turn is sent after the first and appended when it completes.
+    let second = workflow
+        .run_streamed_in_session(&gateway, &session, "It still fails.")
+        .into_result()
+        .await
+        .unwrap();
+    let after_second = session.get_items(None).await.unwrap();
+    assert_eq!(after_second, second.to_input_list());
+    assert!(after_second.starts_with(&after_first));
+    let users = after_second
+        .iter()
+        .filter(|item| matches!(item, InputItem::User { .. }))
+        .count();
+    assert_eq!(users, 2);
+}
+
 /// Generated modules are fully documented: they compile under `deny(missing_docs)`.
 #[deny(missing_docs)]
 pub mod documented {

@@ -239,6 +239,12 @@ pub enum Error {
         /// What was wrong, with the raw text.
         source: crate::structured::StructuredError,
     },
+
+    /// A [`Session`](crate::Session) store failed: its database could not be
+    /// opened or read, or a stored item is not a conversation message. The
+    /// message says which store, which file and what to do.
+    #[error("session store: {0}")]
+    Session(String),
 }
 
 impl Error {

@@ -35,6 +35,10 @@
 //! - [`Runner`] / [`run`] / [`run_streamed`]: the run loop, returning a [`RunResult`]
 //!   (final output, last agent, [`RunItem`]s, raw responses, [`Usage`] in total and per
 //!   agent) or streaming [`RunEvent`]s.
+//! - Human approval: a tool that [`needs_approval`](FunctionTool::needs_approval)
+//!   stops [`Runner::run_resumable`] with a [`RunState`] (serde, versioned) to
+//!   [`approve`](RunState::approve) or [`reject`](RunState::reject) and
+//!   [`Runner::resume`], in this process or another.
 //! - [`Error`]: every failure, typed, with what to do; never the key.
 //! - `OfflineGateway` and `Gateway::from_env_or_offline` (feature `offline`, off by
 //!   default): a deterministic OpenAI-compatible gateway on 127.0.0.1, for running
@@ -46,6 +50,8 @@
 //!   matching requests by content, and a run that diverges fails with
 //!   [`Error::ReplayMismatch`] naming the first field that differs.
 //! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
+//! - [`Session`]s: conversation memory across runs ([`Runner::session`]), in
+//!   memory ([`MemorySession`]) or in a SQLite file (`SqliteSession`, feature `sqlite`).
 
 #![warn(missing_docs)]
 
@@ -65,6 +71,7 @@ mod result;
 mod retry;
 mod runner;
 mod schema;
+mod session;
 mod settings;
 mod sse;
 mod state;
@@ -97,6 +104,9 @@ pub use result::{RunOutcome, RunResult};
 pub use retry::{BoxFuture, RetryPolicy, Sleeper};
 pub use runner::{MULTIPLE_HANDOFFS_MESSAGE, Runner, TOOL_ERROR_MESSAGE, run, run_streamed};
 pub use schema::{schema_for, strict_schema};
+pub use session::{MemorySession, Session, SessionRunner, shared_run_lock};
+#[cfg(feature = "sqlite")]
+pub use session::{SQLITE_SCHEMA_VERSION, SqliteSession, SqliteStore};
 pub use settings::{ModelSettings, ToolChoice};
 pub use state::{Decision, REJECTION_MESSAGE, RUN_STATE_VERSION, RunState, ToolApproval};
 pub use stream::{RunEvent, RunStream};

@@ -142,7 +142,9 @@ pub enum RunOutcome<K, O = String> {
 }
 
 impl<K, O> RunOutcome<K, O> {
-    /// The calls waiting for a decision (empty when the run completed).
+    /// The calls of the interrupted answer that need approval (the SDK's
+    /// `interruptions`; [`RunState::pending`] gives those still undecided);
+    /// empty when the run completed.
     pub fn interruptions(&self) -> &[ToolApproval<K>] {
         match self {
             RunOutcome::Completed(_) => &[],

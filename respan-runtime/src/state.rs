@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::approval::Outputs;
 use crate::error::Error;
 use crate::items::{InputItem, ModelResponse, RunItem};
 use crate::runner::RunSoFar;
@@ -113,7 +114,7 @@ pub struct RunState<K = String> {
     /// The calls of the interrupted answer that need approval, in call order.
     pub(crate) approvals: Vec<ToolApproval<K>>,
     /// Results of the answer's other calls, which already ran: `(call id, output)`.
-    pub(crate) outputs: Vec<(String, String)>,
+    pub(crate) outputs: Outputs,
 }
 
 impl<K> RunState<K> {
@@ -123,7 +124,7 @@ impl<K> RunState<K> {
         current_agent: K,
         so_far: RunSoFar<K>,
         approvals: Vec<ToolApproval<K>>,
-        outputs: Vec<(String, String)>,
+        outputs: Outputs,
     ) -> Self {
         Self {
             version: FormatVersion(RUN_STATE_VERSION),
@@ -140,10 +141,7 @@ impl<K> RunState<K> {
     }
 
     /// The run so far, the approvals and the outputs of the interrupted answer.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn into_parts(
-        self,
-    ) -> (K, RunSoFar<K>, Vec<ToolApproval<K>>, Vec<(String, String)>) {
+    pub(crate) fn into_parts(self) -> (K, RunSoFar<K>, Vec<ToolApproval<K>>, Outputs) {
         let so_far = RunSoFar {
             turns: self.turns,
             history: self.history,

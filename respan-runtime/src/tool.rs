@@ -158,11 +158,14 @@ pub struct FunctionTool<C = ()> {
     handler: Arc<Closure<C>>,
 }
 
+/// Decides from the context and the JSON arguments whether a call waits for approval.
+type ApprovalPredicate<C> = dyn Fn(&C, &Value) -> bool + Send + Sync;
+
 /// When a [`FunctionTool`]'s calls wait for approval.
 enum Approval<C> {
     Never,
     Always,
-    When(Arc<dyn Fn(&C, &Value) -> bool + Send + Sync>),
+    When(Arc<ApprovalPredicate<C>>),
 }
 
 impl<C> Clone for Approval<C> {

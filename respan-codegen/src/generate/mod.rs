@@ -1026,18 +1026,15 @@ impl Module<'_> {
         } else {
             TokenStream::new()
         };
-        let run_with_body = if typed {
-            quote! {
-                let result = ::respan::Runner::new()
-                    .run_with(gateway, &self.agents, input, context)
-                    .await?;
-                typed_output(result)
-            }
-        } else {
-            quote! {
-                ::respan::Runner::new()
-                    .run_with(gateway, &self.agents, input, context)
-                    .await
+        // The same bodies run plainly or in a session: only the runner differs.
+        let plain = quote! { ::respan::Runner::new() };
+        let in_session = quote! { ::respan::Runner::new().session(session) };
+        let run_with_body = |runner: &TokenStream| {
+            let run = quote! { #runner.run_with(gateway, &self.agents, input, context).await };
+            if typed {
+                quote! { #run.and_then(typed_output) }
+            } else {
+                run
             }
         };
         let (outcome_type, resumable_with_body, resume_with_body) = if typed {
@@ -1076,31 +1073,34 @@ impl Module<'_> {
         } else {
             " `last_agent` says which agent answered."
         };
-        let (stream_type, streamed_doc, streamed_body) = if typed {
-            (
-                quote! { ::respan::RunStream<'a, Agent, Output> },
-                quote! {
-                    ///
-                    /// The result in `RunEvent::Completed` (and from
-                    /// `into_result()`) carries an [`Output`], as [`Workflow::run`]'s does;
-                    /// an answer that is not its agent's output type is the stream's
-                    /// last item, an error.
-                },
-                quote! {
-                    ::respan::Runner::new()
-                        .run_streamed_with(gateway, &self.agents, input, context)
-                        .map_completed(typed_output)
-                },
-            )
+        let stream_type = if typed {
+            quote! { ::respan::RunStream<'a, Agent, Output> }
         } else {
-            (
-                quote! { ::respan::RunStream<'a, Agent> },
-                TokenStream::new(),
-                quote! {
-                    ::respan::Runner::new().run_streamed_with(gateway, &self.agents, input, context)
-                },
-            )
+            quote! { ::respan::RunStream<'a, Agent> }
         };
+        let streamed_doc = if typed {
+            quote! {
+                ///
+                /// The result in `RunEvent::Completed` (and from
+                /// `into_result()`) carries an [`Output`], as [`Workflow::run`]'s does;
+                /// an answer that is not its agent's output type is the stream's
+                /// last item, an error.
+            }
+        } else {
+            TokenStream::new()
+        };
+        let streamed_body = |runner: &TokenStream| {
+            let run = quote! { #runner.run_streamed_with(gateway, &self.agents, input, context) };
+            if typed {
+                quote! { #run.map_completed(typed_output) }
+            } else {
+                run
+            }
+        };
+        let (run_with_plain, run_with_in_session) =
+            (run_with_body(&plain), run_with_body(&in_session));
+        let (streamed_plain, streamed_in_session) =
+            (streamed_body(&plain), streamed_body(&in_session));
         quote! {
             #[doc = #doc]
             ///
@@ -1144,6 +1144,32 @@ impl Module<'_> {
                     self.run_streamed_with(gateway, input, &())
                 }
 
+                /// Runs the workflow in a session: the conversation so far is loaded
+                /// before the run and its new messages are appended after it, so the
+                /// next run continues it (see `respan::Runner::session`). The run
+                /// starts at the entry agent.
+                #[doc = #output_doc]
+                pub async fn run_in_session(
+                    &self,
+                    gateway: &::respan::Gateway,
+                    session: &dyn ::respan::Session,
+                    input: impl ::core::convert::Into<::respan::Input>,
+                ) -> ::core::result::Result<#result_type, ::respan::Error> {
+                    self.run_with_in_session(gateway, session, input, &()).await
+                }
+
+                /// Runs the workflow in a session with streaming; the new messages
+                /// are appended when the run completes.
+                #streamed_doc
+                pub fn run_streamed_in_session<'a>(
+                    &'a self,
+                    gateway: &'a ::respan::Gateway,
+                    session: &'a dyn ::respan::Session,
+                    input: impl ::core::convert::Into<::respan::Input>,
+                ) -> #stream_type {
+                    self.run_streamed_with_in_session(gateway, session, input, &())
+                }
+
                 /// Runs the workflow like [`Workflow::run`], but a tool call that
                 /// needs approval stops it: `RunOutcome::Interrupted` carries the
                 /// `RunState` to approve or reject, then [`Workflow::resume`].
@@ -1184,7 +1210,7 @@ impl Module<'_> {
                     input: impl ::core::convert::Into<::respan::Input>,
                     context: &C,
                 ) -> ::core::result::Result<#result_type, ::respan::Error> {
-                    #run_with_body
+                    #run_with_plain
                 }
 
                 /// Runs the workflow with a context and streaming.
@@ -1195,7 +1221,32 @@ impl Module<'_> {
                     input: impl ::core::convert::Into<::respan::Input>,
                     context: &'a C,
                 ) -> #stream_type {
-                    #streamed_body
+                    #streamed_plain
+                }
+
+                /// Runs the workflow with a context in a session (see
+                /// [`Workflow::run_in_session`]).
+                #[doc = #output_doc]
+                pub async fn run_with_in_session(
+                    &self,
+                    gateway: &::respan::Gateway,
+                    session: &dyn ::respan::Session,
+                    input: impl ::core::convert::Into<::respan::Input>,
+                    context: &C,
+                ) -> ::core::result::Result<#result_type, ::respan::Error> {
+                    #run_with_in_session
+                }
+
+                /// Runs the workflow with a context and streaming in a session.
+                #streamed_doc
+                pub fn run_streamed_with_in_session<'a>(
+                    &'a self,
+                    gateway: &'a ::respan::Gateway,
+                    session: &'a dyn ::respan::Session,
+                    input: impl ::core::convert::Into<::respan::Input>,
+                    context: &'a C,
+                ) -> #stream_type {
+                    #streamed_in_session
                 }
 
                 /// [`Workflow::run_resumable`] with a context.
