@@ -137,7 +137,10 @@ impl Runner {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let start = Start::Input(input.into());
         let trace = self.trace.as_deref();
-        drive(gateway, agents, start, max_turns, None, context, &NoJournal, trace).await
+        drive(
+            gateway, agents, start, max_turns, None, context, &NoJournal, trace,
+        )
+        .await
     }
 
     /// Continues a run stopped for approval, with the same agents (in this
@@ -169,7 +172,10 @@ impl Runner {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let start = Start::Resume(state);
         let trace = self.trace.as_deref();
-        drive(gateway, agents, start, max_turns, None, context, &NoJournal, trace).await
+        drive(
+            gateway, agents, start, max_turns, None, context, &NoJournal, trace,
+        )
+        .await
     }
 
     /// [`Runner::run_resumable_with`] with every model request and tool call
@@ -186,7 +192,10 @@ impl Runner {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let start = Start::Input(input.into());
         let trace = self.trace.as_deref();
-        drive(gateway, agents, start, max_turns, None, context, journal, trace).await
+        drive(
+            gateway, agents, start, max_turns, None, context, journal, trace,
+        )
+        .await
     }
 
     /// [`Runner::resume_with`] through `journal` (see [`Runner::run_journaled`]).
@@ -201,7 +210,10 @@ impl Runner {
         let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
         let start = Start::Resume(state);
         let trace = self.trace.as_deref();
-        drive(gateway, agents, start, max_turns, None, context, journal, trace).await
+        drive(
+            gateway, agents, start, max_turns, None, context, journal, trace,
+        )
+        .await
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
@@ -465,9 +477,7 @@ async fn turns<K: AgentKey, C: Sync>(
                     .map_err(|error| gateway.redact(error))
                 }
                 .instrument(generation.clone());
-                let response = journal
-                    .model_request(agent.name(), Box::pin(request))
-                    .await;
+                let response = journal.model_request(agent.name(), Box::pin(request)).await;
                 trace.generation_done(generation, &response);
                 let response = response?;
                 run.turns += 1;
