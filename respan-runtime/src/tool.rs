@@ -363,7 +363,8 @@ impl<C> FunctionTool<C> {
     ///     |args| Ok(format!("refunded {}", args["order_id"])),
     /// )
     /// .needs_approval(true);
-    /// assert!(refund.needs_approval(&(), &serde_json::json!({"order_id": "42"})));
+    /// // The builder method shadows the trait's question: ask it through `Tool`.
+    /// assert!(Tool::needs_approval(&refund, &(), &serde_json::json!({"order_id": "42"})));
     /// ```
     pub fn needs_approval(mut self, needs_approval: bool) -> Self {
         self.approval = if needs_approval {
@@ -389,8 +390,8 @@ impl<C> FunctionTool<C> {
     ///     |args| Ok(format!("refunded {}", args["cents"])),
     /// )
     /// .needs_approval_when(|_, args| args["cents"].as_u64().is_none_or(|cents| cents > 10_000));
-    /// assert!(!refund.needs_approval(&(), &serde_json::json!({"cents": 500})));
-    /// assert!(refund.needs_approval(&(), &serde_json::json!({"cents": 50_000})));
+    /// assert!(!Tool::needs_approval(&refund, &(), &serde_json::json!({"cents": 500})));
+    /// assert!(Tool::needs_approval(&refund, &(), &serde_json::json!({"cents": 50_000})));
     /// ```
     pub fn needs_approval_when(
         mut self,
