@@ -134,13 +134,8 @@ impl Runner {
         input: impl Into<Input>,
         context: &C,
     ) -> Result<RunOutcome<K>, Error> {
-        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
-        let start = Start::Input(input.into());
-        let trace = self.trace.as_deref();
-        drive(
-            gateway, agents, start, max_turns, None, context, &NoJournal, trace,
-        )
-        .await
+        self.run_journaled(gateway, agents, input, context, &NoJournal)
+            .await
     }
 
     /// Continues a run stopped for approval, with the same agents (in this
@@ -169,13 +164,8 @@ impl Runner {
         state: RunState<K>,
         context: &C,
     ) -> Result<RunOutcome<K>, Error> {
-        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
-        let start = Start::Resume(state);
-        let trace = self.trace.as_deref();
-        drive(
-            gateway, agents, start, max_turns, None, context, &NoJournal, trace,
-        )
-        .await
+        self.resume_journaled(gateway, agents, state, context, &NoJournal)
+            .await
     }
 
     /// [`Runner::run_resumable_with`] with every model request and tool call
@@ -189,11 +179,12 @@ impl Runner {
         context: &C,
         journal: &dyn Journal,
     ) -> Result<RunOutcome<K>, Error> {
-        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
-        let start = Start::Input(input.into());
-        let trace = self.trace.as_deref();
-        drive(
-            gateway, agents, start, max_turns, None, context, journal, trace,
+        self.unstreamed(
+            gateway,
+            agents,
+            Start::Input(input.into()),
+            context,
+            journal,
         )
         .await
     }
@@ -207,13 +198,8 @@ impl Runner {
         context: &C,
         journal: &dyn Journal,
     ) -> Result<RunOutcome<K>, Error> {
-        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
-        let start = Start::Resume(state);
-        let trace = self.trace.as_deref();
-        drive(
-            gateway, agents, start, max_turns, None, context, journal, trace,
-        )
-        .await
+        self.unstreamed(gateway, agents, Start::Resume(state), context, journal)
+            .await
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
@@ -306,6 +292,23 @@ impl Runner {
         state: RunState<K>,
     ) -> RunStream<'a, K> {
         self.streamed(gateway, agents, Start::Resume(state), &())
+    }
+
+    /// A run that does not stream, from its start, through `journal`.
+    async fn unstreamed<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        start: Start<K>,
+        context: &C,
+        journal: &dyn Journal,
+    ) -> Result<RunOutcome<K>, Error> {
+        let max_turns = self.max_turns.unwrap_or(agents.max_turns_value());
+        let trace = self.trace.as_deref();
+        drive(
+            gateway, agents, start, max_turns, None, context, journal, trace,
+        )
+        .await
     }
 
     fn streamed<'a, K: AgentKey, C: Sync>(
