@@ -156,7 +156,7 @@ fn batch_json(kind: &str, scenario: Scenario, client: &str, runs: u32, b: Batch)
 /// `cpu`: client CPU per run of each scenario, respan against the raw loop.
 fn cpu(args: &[String], root: &str) {
     let runs: u32 = arg(args, "--runs").unwrap_or(500);
-    let rounds: u32 = arg(args, "--rounds").unwrap_or(3);
+    let rounds: u32 = arg(args, "--rounds").unwrap_or(31);
     let which: String = arg(args, "--scenario").unwrap_or_else(|| "all".to_string());
     let scenarios: Vec<Scenario> = if which == "all" {
         Scenario::ALL.to_vec()
@@ -186,20 +186,27 @@ fn cpu(args: &[String], root: &str) {
             // Warm up: connections, allocator, lazily built pieces.
             batch(&http, root, (runs / 10).max(1), with_respan).await;
             batch(&http, root, (runs / 10).max(1), with_raw).await;
-            let mut best: [Option<Batch>; 2] = [None, None];
-            for _ in 0..rounds {
-                let r = batch(&http, root, runs, with_respan).await;
-                let b = batch(&http, root, runs, with_raw).await;
-                for (slot, x) in best.iter_mut().zip([r, b]) {
-                    if slot.is_none_or(|s| x.cpu_ns < s.cpu_ns) {
-                        *slot = Some(x);
-                    }
-                }
+            // Alternate short batches and take each side's median: the machine's
+            // state (idle cores waking, caches) drifts slowly, so neighbouring
+            // batches meet the same conditions and one slow batch does not count.
+            let mut rounds_of: [Vec<Batch>; 2] = [Vec::new(), Vec::new()];
+            for round in 0..rounds {
+                // Which side goes first alternates too.
+                let (r, b) = if round % 2 == 0 {
+                    let r = batch(&http, root, runs, with_respan).await;
+                    (r, batch(&http, root, runs, with_raw).await)
+                } else {
+                    let b = batch(&http, root, runs, with_raw).await;
+                    (batch(&http, root, runs, with_respan).await, b)
+                };
+                rounds_of[0].push(r);
+                rounds_of[1].push(b);
                 TURN_MARKS.lock().expect("marks").clear();
             }
-            let [Some(r), Some(b)] = best else {
-                unreachable!("at least one round")
-            };
+            let [r, b] = rounds_of.map(|mut v| {
+                v.sort_by_key(|x| x.cpu_ns);
+                v[v.len() / 2]
+            });
             if r.bytes_in != b.bytes_in {
                 eprintln!(
                     "respan-bench: {}: respan sent {} body bytes per run, the raw loop {}",
