@@ -8,7 +8,9 @@
 #                              runs, startup; then writes BENCHMARKS.md (with the build figures
 #                              last measured by --build).
 #   scripts/bench.sh --build   the build figures: the minimal app's clean build (--timings),
-#                              incremental rebuild, release size (several minutes: a clean build).
+#                              incremental rebuild, release size, once with respan's default
+#                              TLS provider (aws-lc-rs) and once with `tls-ring` (two clean
+#                              debug and two release builds: ~10 minutes on 2 idle cores).
 #   scripts/bench.sh --quick   a smoke test of a few seconds (debug build, tiny counts, no
 #                              Python, no build timing, BENCHMARKS.md untouched): .ci/run runs it.
 #
@@ -57,32 +59,53 @@ machine() {
     "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" >>"$RESULTS"
 }
 
-# The minimal app (respan default features): clean build, incremental rebuild
-# after editing its workflow file, release binary size. User + system CPU too:
-# other builds may load the machine.
+# The minimal app as a user writes it, once per TLS provider of respan:
+#   aws-lc-rs  respan = { path = ... }                (default features)
+#   ring       respan = { path = ..., default-features = false, features = ["tls-ring"] }
+# For each: clean build (--timings), incremental rebuild after editing its
+# workflow file, release binary size. User + system CPU too: other builds may
+# load the machine. Each copy of the app is checked to hold the provider it names.
 build_figures() {
-  local app=respan-bench/minimal-app dir="$OUT/minimal-app-target"
-  rm -rf "$dir"
+  build_app aws-lc-rs ''
+  build_app ring ', default-features = false, features = ["tls-ring"]'
+}
+
+# build_app NAME EXTRA: EXTRA is added to the app's `respan` dependency.
+build_app() {
+  local tls="$1" extra="$2" app="$OUT/minimal-app-$1" dir="$OUT/minimal-app-target"
+  rm -rf "$app" "$dir"
+  cp -r respan-bench/minimal-app "$app"
+  rm -rf "$app/target"
+  sed -i "s|^respan = { path = \"../..\" }|respan = { path = \"$PWD\"$extra }|" "$app/Cargo.toml"
+  grep -q "^respan = { path = \"$PWD\"" "$app/Cargo.toml" ||
+    { echo "bench: could not point $app/Cargo.toml at $PWD" >&2; exit 1; }
   # The workspace's versions (cargo adjusts the copy); fetch first, so the timing is compiling only.
   cp Cargo.lock "$app/Cargo.lock"
   (cd "$app" && CARGO_TARGET_DIR="$dir" cargo fetch -q)
+  local awslc=no
+  if (cd "$app" && cargo tree -q -e normal,build -i aws-lc-sys >/dev/null 2>&1); then awslc=yes; fi
+  if [[ "$tls" == ring && "$awslc" == yes ]] || [[ "$tls" == aws-lc-rs && "$awslc" == no ]]; then
+    echo "bench: the $tls build of the minimal app has aws-lc-sys: $awslc" >&2
+    exit 1
+  fi
+  local crates
+  crates="$(cd "$app" && cargo tree -q -e normal,build --prefix none | sort -u | wc -l)"
   local load
   load="$(cut -d' ' -f1 /proc/loadavg)"
   /usr/bin/time -f '%e %U %S' -o "$OUT/clean.time" \
     env CARGO_TARGET_DIR="$dir" cargo build -q --manifest-path "$app/Cargo.toml" --timings
-  local tls
-  tls="$(grep -q 'rustls-no-provider' Cargo.toml && echo ring || echo aws-lc-rs)"
   cp "$dir"/cargo-timings/cargo-timing.html "$OUT/minimal-app-timing-$tls.html"
-  # The slowest units of the clean build, from the --timings report's data.
-  local top
-  top="$(python3 - "$OUT/minimal-app-timing-$tls.html" <<'PY'
+  # The number of units and the slowest ones, from the --timings report's data.
+  local units top
+  read -r units top < <(python3 - "$OUT/minimal-app-timing-$tls.html" <<'PY'
 import json, re, sys
 html = open(sys.argv[1]).read()
 units = json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);", html, re.S).group(1))
 units.sort(key=lambda u: -u["duration"])
-print(json.dumps([[u["name"] + ("" if u.get("target", "").strip() in ("", "(lib)") else u["target"]), round(u["duration"], 1)] for u in units[:6]]))
+top = [[u["name"] + ("" if u.get("target", "").strip() in ("", "(lib)") else u["target"]), round(u["duration"], 1)] for u in units[:8]]
+print(len(units), json.dumps(top))
 PY
-)"
+)
   touch "$app/workflows/app.toml"
   /usr/bin/time -f '%e %U %S' -o "$OUT/incr.time" \
     env CARGO_TARGET_DIR="$dir" cargo build -q --manifest-path "$app/Cargo.toml"
@@ -91,9 +114,10 @@ PY
   size="$(stat -c %s "$dir/release/respan-minimal-app")"
   read -r cw cu cs <"$OUT/clean.time"
   read -r iw iu is <"$OUT/incr.time"
-  printf '{"kind":"build","tls":"%s","clean_wall_s":%s,"clean_user_s":%s,"clean_sys_s":%s,"incr_wall_s":%s,"incr_user_s":%s,"incr_sys_s":%s,"release_bytes":%s,"load_at_start":"%s","date":"%s","slowest_units_s":%s}\n' \
-    "$tls" "$cw" "$cu" "$cs" "$iw" "$iu" "$is" "$size" "$load" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$top" >>"$BUILD_RESULTS"
-  rm -rf "$dir"
+  printf '{"kind":"build","tls":"%s","clean_wall_s":%s,"clean_user_s":%s,"clean_sys_s":%s,"incr_wall_s":%s,"incr_user_s":%s,"incr_sys_s":%s,"release_bytes":%s,"units":%s,"crates":%s,"load_at_start":"%s","date":"%s","commit":"%s","slowest_units_s":%s}\n' \
+    "$tls" "$cw" "$cu" "$cs" "$iw" "$iu" "$is" "$size" "$units" "$crates" "$load" \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$top" >>"$BUILD_RESULTS"
+  rm -rf "$dir" "$app"
 }
 
 if [[ "$MODE" == --build ]]; then

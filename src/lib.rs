@@ -18,8 +18,21 @@
 //!
 //! ## Features
 //!
-//! None is on by default: a production build holds only the runtime.
+//! Only `tls-aws-lc` is on by default: a production build holds the runtime and
+//! its HTTPS, no development gateway.
 //!
+//! - `tls-aws-lc` (default): HTTPS with rustls and the aws-lc-rs crypto provider,
+//!   which offers X25519MLKEM768 (hybrid post-quantum key exchange). Its C build
+//!   (aws-lc-sys) is the largest unit of a clean build.
+//! - `tls-ring`: rustls with the ring provider instead (classical key exchange:
+//!   X25519, P-256, P-384), a much faster clean build:
+//!   `respan = { version = "0.1", default-features = false, features = ["tls-ring"] }`.
+//!   With both features aws-lc-rs is used. With neither, the gateway speaks plain
+//!   HTTP only and building one for an `https://` URL fails naming these features.
+//!   [`TLS_PROVIDER`] says which provider the build uses; either way the provider
+//!   is given to respan's HTTP clients only, never installed process-wide, and
+//!   certificates are checked against the platform's roots (plus
+//!   [`GatewayBuilder::add_root_certificate`]).
 //! - `offline`: `OfflineGateway` and `Gateway::from_env_or_offline()`, a
 //!   deterministic OpenAI-compatible gateway on 127.0.0.1 for running without a
 //!   key (examples, demos, `respan run --offline`). A development tool: the runtime

@@ -370,6 +370,7 @@ pub struct GatewayBuilder {
     record: Option<PathBuf>,
     replay: Option<PathBuf>,
     replay_ignore: Vec<String>,
+    root_certificates: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for GatewayBuilder {
@@ -386,6 +387,7 @@ impl std::fmt::Debug for GatewayBuilder {
             .field("record", &self.record)
             .field("replay", &self.replay)
             .field("replay_ignore", &self.replay_ignore)
+            .field("root_certificates", &self.root_certificates.len())
             .finish()
     }
 }
@@ -402,6 +404,25 @@ impl GatewayBuilder {
     /// The base URL (default `https://api.respan.ai/api`); a trailing `/` is ignored.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
+        self
+    }
+    /// Trusts the certificate(s) in `pem` (PEM text, `-----BEGIN CERTIFICATE-----`)
+    /// as roots, besides the platform's: a gateway behind a private certificate
+    /// authority, or a test server's self-signed certificate. A text holding no
+    /// certificate, or a broken one, makes [`build`](Self::build) fail; so does any
+    /// root in a build without TLS (see [`TLS_PROVIDER`](crate::TLS_PROVIDER)).
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let gateway = respan_runtime::Gateway::builder()
+    ///     .base_url("https://gateway.internal:8443/api")
+    ///     .api_key("sk-...")
+    ///     .add_root_certificate(std::fs::read("internal-ca.pem")?)
+    ///     .build()?;
+    /// # let _ = gateway; Ok(()) }
+    /// ```
+    pub fn add_root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_certificates.push(pem.as_ref().to_vec());
         self
     }
     /// The API key (required).
@@ -577,6 +598,10 @@ impl GatewayBuilder {
                 "the base URL {base_url:?} must start with http:// or https://"
             )));
         }
+        if parsed.scheme() == "https" && crate::tls::TLS_PROVIDER.is_none() {
+            return Err(crate::tls::no_tls(&format!("the base URL {base_url:?}")));
+        }
+        let roots = crate::tls::parse_roots(&self.root_certificates)?;
 
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
@@ -616,6 +641,12 @@ impl GatewayBuilder {
             // A proxy from the environment must not capture a local gateway.
             http = http.no_proxy();
         }
+        #[cfg(any(feature = "tls-aws-lc", feature = "tls-ring"))]
+        {
+            http = http.tls_backend_preconfigured(crate::tls::client_config(&roots)?);
+        }
+        #[cfg(not(any(feature = "tls-aws-lc", feature = "tls-ring")))]
+        let _: Vec<crate::tls::Root> = roots;
         let http = http
             .build()
             .map_err(|e| Error::Config(format!("could not create the HTTP client: {e}")))?;

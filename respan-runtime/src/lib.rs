@@ -95,6 +95,7 @@ pub mod telemetry;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 mod tool;
 mod trace;
 mod transport;
@@ -128,6 +129,7 @@ pub use settings::{ModelSettings, ToolChoice};
 pub use state::{Decision, REJECTION_MESSAGE, RUN_STATE_VERSION, RunState, ToolApproval};
 pub use stream::{RunEvent, RunStream};
 pub use structured::{StructuredError, parse_structured};
+pub use tls::TLS_PROVIDER;
 pub use tool::{Args, DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};
 pub use trace::{TRACE_TARGET, TraceContext, record_content, set_record_content};
 pub use usage::{Usage, UsageByAgent};

@@ -315,6 +315,11 @@ impl TraceExport {
         match &self.endpoint {
             Some(endpoint) => {
                 let url = reqwest::Url::parse(endpoint).map_err(|e| fail("the endpoint", &e))?;
+                if url.scheme() == "https" && crate::tls::TLS_PROVIDER.is_none() {
+                    return Err(crate::tls::no_tls(&format!(
+                        "tracing: the endpoint {endpoint}"
+                    )));
+                }
                 if self.api_key.is_none() && endpoint.starts_with(DEFAULT_BASE_URL) {
                     return Err(Error::Config(format!(
                         "tracing: traces go to {endpoint}, which needs a key: set {API_KEY_ENV}, \
@@ -353,10 +358,17 @@ impl TraceExport {
         // The batch processor exports from its own thread, without an async
         // runtime: reqwest's blocking client, built off any runtime (it starts
         // one of its own, which must not be nested in the caller's).
+        // TLS as the gateway's: this build's provider, the platform's roots.
+        #[cfg(any(feature = "tls-aws-lc", feature = "tls-ring"))]
+        let tls = crate::tls::client_config(&[])?;
         let client = std::thread::spawn(move || {
             let mut client = reqwest::blocking::Client::builder().timeout(timeout);
             if loopback {
                 client = client.no_proxy();
+            }
+            #[cfg(any(feature = "tls-aws-lc", feature = "tls-ring"))]
+            {
+                client = client.tls_backend_preconfigured(tls);
             }
             client.build()
         })
