@@ -347,14 +347,38 @@ fn growth(args: &[String], root: &str) {
     });
 }
 
-/// `stream`: time from sending to the first text delta and CPU per delta,
-/// respan's `TextDelta` against a bare SSE read (reqwest + eventsource-stream + serde_json).
+/// How long the fake gateway waits before the stamped first text chunk: both
+/// clients are then idle, waiting on the socket, as after a model's first-token latency.
+const STAMP_AFTER_MS: &str = "2";
+
+/// The time since the fake gateway stamped a text chunk `@<monotonic ns> `
+/// (the same clock across processes on one machine).
+fn since_stamp(text: &str) -> u64 {
+    let stamp: u64 = text
+        .trim()
+        .strip_prefix('@')
+        .and_then(|ns| ns.parse().ok())
+        .unwrap_or_else(|| fail(&format!("the first text delta {text:?} is not a stamp")));
+    monotonic_ns().saturating_sub(stamp)
+}
+
+/// `stream`: the time from the first byte of the first text chunk (as the fake
+/// gateway writes it) to the first text delta in the client's hands, and the
+/// CPU per delta after it; respan's `TextDelta` events against a bare SSE read
+/// (reqwest + eventsource-stream + serde_json).
 fn stream(args: &[String], root: &str) {
     use eventsource_stream::Eventsource as _;
     use futures_util::StreamExt as _;
     let runs: usize = arg(args, "--runs").unwrap_or(300);
     current_thread().block_on(async {
-        let gateway = gateway(root);
+        let gateway = Gateway::builder()
+            .base_url(format!("{root}/api"))
+            .api_key("bench")
+            .max_retries(0)
+            .timeout(Duration::from_secs(120))
+            .default_header("x-bench-stamp-ms", STAMP_AFTER_MS)
+            .build()
+            .expect("gateway");
         let agents = scenario::respan_agents(Scenario::OneAgent);
         let raw_client = raw::RawClient::new(&format!("{root}/api"));
         let body = serde_json::to_vec(&json!({"model": "gpt-4o", "messages": [
@@ -362,20 +386,19 @@ fn stream(args: &[String], root: &str) {
             {"role": "user", "content": QUESTION}],
             "stream": true, "stream_options": {"include_usage": true}}))
         .expect("json");
-        // (first-delta wall ns, CPU ns per delta after the first, deltas)
+        // (first-delta ns since the stamp, CPU ns per delta after the first, deltas)
         let mut samples: [Vec<(u64, u64, u64)>; 2] = [Vec::new(), Vec::new()];
         let warmup = if runs >= 100 { 20 } else { 0 };
         for run in 0..runs + warmup {
             // respan
-            let t0 = monotonic_ns();
             let mut first = None;
             let mut deltas = 0u64;
             let mut events = Runner::new().run_streamed(&gateway, &agents, QUESTION);
             while let Some(event) = events.next_event().await {
-                if let RunEvent::TextDelta { .. } = event.expect("event") {
+                if let RunEvent::TextDelta { delta, .. } = event.expect("event") {
                     deltas += 1;
                     if first.is_none() {
-                        first = Some((monotonic_ns() - t0, process_cpu_ns()));
+                        first = Some((since_stamp(&delta), process_cpu_ns()));
                     }
                 }
             }
@@ -385,8 +408,16 @@ fn stream(args: &[String], root: &str) {
                 samples[0].push((latency, (end_cpu - cpu_first) / (deltas - 1), deltas));
             }
             // bare SSE read
-            let t0 = monotonic_ns();
-            let response = raw_client.post(body.clone()).await;
+            let response = raw_client
+                .http
+                .post(&raw_client.url)
+                .header("authorization", "Bearer bench")
+                .header("content-type", "application/json")
+                .header("x-bench-stamp-ms", STAMP_AFTER_MS)
+                .body(body.clone())
+                .send()
+                .await
+                .expect("send");
             let mut sse = response.bytes_stream().eventsource();
             let mut first = None;
             let mut deltas = 0u64;
@@ -396,13 +427,13 @@ fn stream(args: &[String], root: &str) {
                     break;
                 }
                 let chunk: Value = serde_json::from_str(&event.data).expect("chunk");
-                if chunk["choices"][0]["delta"]["content"]
+                if let Some(text) = chunk["choices"][0]["delta"]["content"]
                     .as_str()
-                    .is_some_and(|t| !t.is_empty())
+                    .filter(|t| !t.is_empty())
                 {
                     deltas += 1;
                     if first.is_none() {
-                        first = Some((monotonic_ns() - t0, process_cpu_ns()));
+                        first = Some((since_stamp(text), process_cpu_ns()));
                     }
                 }
             }
@@ -418,6 +449,7 @@ fn stream(args: &[String], root: &str) {
             emit(json!({"kind": "stream", "client": client, "runs": runs,
                 "deltas": s[0].2,
                 "first_delta_us_p50": median(&mut latency) as f64 / 1e3,
+                "first_delta_us_p90": latency[latency.len() * 9 / 10] as f64 / 1e3,
                 "cpu_us_per_delta_p50": median(&mut per_delta) as f64 / 1e3}));
         }
     });
