@@ -10,7 +10,8 @@
 #   scripts/bench.sh --build   the build figures: the minimal app's clean build (--timings),
 #                              incremental rebuild, release size, once with respan's default
 #                              TLS provider (aws-lc-rs) and once with `tls-ring` (two clean
-#                              debug and two release builds: ~10 minutes on 2 idle cores).
+#                              debug and two release builds: ~10 minutes on 2 idle cores);
+#                              `--build ring` or `--build aws-lc-rs` measures one of them.
 #   scripts/bench.sh --quick   a smoke test of a few seconds (debug build, tiny counts, no
 #                              Python, no build timing, BENCHMARKS.md untouched): .ci/run runs it.
 #
@@ -19,8 +20,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE="${1:-full}"
+# --build [aws-lc-rs|ring]: one provider only (default: both).
+PROVIDER="${2:-both}"
 case "$MODE" in full | --quick | --build) ;; *)
-  echo "usage: scripts/bench.sh [--quick|--build]" >&2
+  echo "usage: scripts/bench.sh [--quick|--build [aws-lc-rs|ring]]" >&2
   exit 2
   ;;
 esac
@@ -66,8 +69,13 @@ machine() {
 # workflow file, release binary size. User + system CPU too: other builds may
 # load the machine. Each copy of the app is checked to hold the provider it names.
 build_figures() {
-  build_app aws-lc-rs ''
-  build_app ring ', default-features = false, features = ["tls-ring"]'
+  case "$PROVIDER" in both | aws-lc-rs | ring) ;; *)
+    echo "usage: scripts/bench.sh --build [aws-lc-rs|ring]" >&2
+    exit 2
+    ;;
+  esac
+  [[ "$PROVIDER" == ring ]] || build_app aws-lc-rs ''
+  [[ "$PROVIDER" == aws-lc-rs ]] || build_app ring ', default-features = false, features = ["tls-ring"]'
 }
 
 # build_app NAME EXTRA: EXTRA is added to the app's `respan` dependency.
