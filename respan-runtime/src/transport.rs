@@ -18,6 +18,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
 use crate::cassette::{Cassette, Failed};
 use crate::error::{Error, body_retry_after, gateway_message, truncate};
+use crate::limit::{ConnectionLimit, Permit};
 use crate::retry::{BoxFuture, RetryPolicy, Sleeper, header_retry_after};
 
 /// Header the Respan gateway uses to identify a logged request.
@@ -36,6 +37,15 @@ pub(crate) struct Transport {
     pub(crate) secret: secrecy::SecretString,
     /// Record or replay the traffic ([`crate::cassette`]).
     pub(crate) cassette: Option<Arc<Cassette>>,
+    /// At most this many requests in flight ([`crate::limit`]).
+    pub(crate) limit: ConnectionLimit,
+}
+
+/// A response and the connection permit it holds: released here for a JSON
+/// body (already read), kept by the caller for an event stream until it ends.
+pub(crate) struct Sent {
+    pub(crate) response: reqwest::Response,
+    pub(crate) permit: Permit,
 }
 
 /// One failed exchange: the error, whether it may be retried, and how long the server asked to wait.
@@ -56,9 +66,12 @@ impl tower::Service<HttpRequestFactory> for Transport {
 
     fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
         let this = self.clone();
+        // Only unstreamed requests come this way (streams go through
+        // `Gateway::complete_stream`): their bodies are read, the permit is done.
         Box::pin(async move {
             this.send(factory)
                 .await
+                .map(|sent| sent.response)
                 .map_err(|e| OpenAIError::Boxed(Box::new(e)))
         })
     }
@@ -66,13 +79,15 @@ impl tower::Service<HttpRequestFactory> for Transport {
 
 impl Transport {
     /// Sends a request (rebuilt for each attempt), retrying as the policy says.
-    pub(crate) async fn send(
-        &self,
-        factory: HttpRequestFactory,
-    ) -> Result<reqwest::Response, Error> {
+    /// Each attempt first waits for a connection permit, outside its timeout
+    /// (waiting for the pool is not the gateway being slow), and gives it back
+    /// before waiting to retry.
+    pub(crate) async fn send(&self, factory: HttpRequestFactory) -> Result<Sent, Error> {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
+            // Waiting runs hold no built request (headers, URL): memory per waiting run stays small.
+            let permit = self.limit.acquire().await;
             let request = factory
                 .build()
                 .await
@@ -81,7 +96,13 @@ impl Transport {
                 Ok(Ok(response)) => {
                     let log_id = response.headers().get(LOG_ID_HEADER);
                     crate::trace::exchange(log_id.and_then(|v| v.to_str().ok()), attempt);
-                    return Ok(response);
+                    // A JSON body has been read: only a stream still uses the connection.
+                    let permit = if is_event_stream(response.headers()) {
+                        permit
+                    } else {
+                        None
+                    };
+                    return Ok(Sent { response, permit });
                 }
                 Ok(Err(failure)) => failure,
                 Err(_elapsed) => Failure {
@@ -93,6 +114,7 @@ impl Transport {
                     retry_after: None,
                 },
             };
+            drop(permit);
             // Some servers echo the request, Authorization included, in their errors.
             let failure = Failure {
                 error: failure
@@ -157,11 +179,7 @@ impl Transport {
         };
         let status = response.status();
         let headers = response.headers().clone();
-        let is_stream = headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"));
-        if status.is_success() && is_stream {
+        if status.is_success() && is_event_stream(&headers) {
             return Ok(response);
         }
         let body = self.read_body(response, &url).await?;
@@ -212,6 +230,13 @@ impl Transport {
             body.extend_from_slice(&chunk);
         }
     }
+}
+
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"))
 }
 
 fn status_failure(status: u16, headers: &HeaderMap, body: &[u8]) -> Failure {
