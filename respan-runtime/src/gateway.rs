@@ -281,13 +281,15 @@ impl Gateway {
         body: &impl serde::Serialize,
         headers: &HeaderMap,
     ) -> Result<ChatCompletion, Error> {
+        // Before anything is serialized: a waiting run holds no request ([`crate::limit`]).
+        let permit = self.inner.transport.limit.acquire().await;
         let chat = self.inner.client.chat();
         let chat = if headers.is_empty() {
             chat
         } else {
             chat.headers(headers.clone())
         };
-        chat.create_byot(body)
+        crate::limit::holding(permit, chat.create_byot(body))
             .await
             .map_err(|e| self.redact(from_openai(e, self.inner.timeout)))
     }
@@ -306,6 +308,8 @@ impl Gateway {
         body: &impl serde::Serialize,
         headers: &HeaderMap,
     ) -> Result<ChunkStream, Error> {
+        // Before anything is serialized: a waiting run holds no request ([`crate::limit`]).
+        let permit = self.inner.transport.limit.acquire().await;
         let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(|e| {
             Error::Config(format!("the request could not be serialized to JSON: {e}"))
         })?);
@@ -323,7 +327,7 @@ impl Gateway {
                 .build();
             std::future::ready(request.map_err(async_openai::error::OpenAIError::Reqwest))
         });
-        let Sent { response, permit } = self.inner.transport.send(factory).await?;
+        let Sent { response, permit } = self.inner.transport.send(factory, permit).await?;
         let content_type = response
             .headers()
             .get(CONTENT_TYPE)

@@ -9,6 +9,8 @@
 //! use, since a request holds it until its response is read (a JSON body) or its
 //! stream ends or is dropped.
 
+use std::cell::Cell;
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -56,10 +58,30 @@ impl ConnectionLimit {
     }
 
     /// Waits for a free slot. No allocation: the waiter lives in this future.
+    ///
+    /// The gateway waits before it serializes a request, so the many runs that
+    /// wait at once hold no body, headers or transport future meanwhile.
     pub(crate) async fn acquire(&self) -> Permit {
         let permits = self.permits.as_ref()?;
         // The semaphore is never closed, so this cannot fail; if it ever were,
         // requests would go unlimited rather than fail.
         permits.clone().acquire_owned().await.ok()
     }
+}
+
+tokio::task_local! {
+    /// A permit acquired by the gateway for the request async-openai is about to
+    /// send through the transport (which async-openai calls, so the permit
+    /// cannot travel as an argument).
+    static ACQUIRED: Cell<Permit>;
+}
+
+/// Runs `request` (one async-openai call) with `permit` waiting for its first attempt.
+pub(crate) async fn holding<F: Future>(permit: Permit, request: F) -> F::Output {
+    ACQUIRED.scope(Cell::new(permit), request).await
+}
+
+/// The permit of [`holding`], if the transport runs inside it (once).
+pub(crate) fn take_acquired() -> Permit {
+    ACQUIRED.try_with(Cell::take).ok().flatten()
 }

@@ -69,7 +69,7 @@ impl tower::Service<HttpRequestFactory> for Transport {
         // Only unstreamed requests come this way (streams go through
         // `Gateway::complete_stream`): their bodies are read, the permit is done.
         Box::pin(async move {
-            this.send(factory)
+            this.send(factory, crate::limit::take_acquired())
                 .await
                 .map(|sent| sent.response)
                 .map_err(|e| OpenAIError::Boxed(Box::new(e)))
@@ -79,15 +79,22 @@ impl tower::Service<HttpRequestFactory> for Transport {
 
 impl Transport {
     /// Sends a request (rebuilt for each attempt), retrying as the policy says.
-    /// Each attempt first waits for a connection permit, outside its timeout
-    /// (waiting for the pool is not the gateway being slow), and gives it back
-    /// before waiting to retry.
-    pub(crate) async fn send(&self, factory: HttpRequestFactory) -> Result<Sent, Error> {
+    /// Each attempt has a connection permit, acquired outside its timeout
+    /// (waiting for the pool is not the gateway being slow): the first one's is
+    /// `acquired` when the caller has it already, and each gives it back before
+    /// waiting to retry.
+    pub(crate) async fn send(
+        &self,
+        factory: HttpRequestFactory,
+        mut acquired: Permit,
+    ) -> Result<Sent, Error> {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            // Waiting runs hold no built request (headers, URL): memory per waiting run stays small.
-            let permit = self.limit.acquire().await;
+            let permit = match acquired.take() {
+                Some(permit) => Some(permit),
+                None => self.limit.acquire().await,
+            };
             let request = factory
                 .build()
                 .await
