@@ -4,7 +4,7 @@
 //! `respan-bench/report.py` writes BENCHMARKS.md from them.
 //!
 //! ```sh
-//! respan-bench cpu        --url URL [--scenario NAME|all] [--runs N] [--rounds R]
+//! respan-bench cpu        --url URL [--scenario NAME|all] [--runs N] [--rounds R] [--procs P]
 //! respan-bench growth     --url URL [--runs N]
 //! respan-bench stream     --url URL [--runs N]
 //! respan-bench concurrent --url URL [--runs N] [--client respan|respan-unlimited|raw] [--max-connections N]
@@ -154,15 +154,101 @@ fn batch_json(kind: &str, scenario: Scenario, client: &str, runs: u32, b: Batch)
 }
 
 /// `cpu`: client CPU per run of each scenario, respan against the raw loop.
+///
+/// Each side runs in processes of its own (this binary again, with `--client`),
+/// alternating: respan, raw, raw, respan, ... (`--procs` of each). Between two
+/// processes of this VM the same work costs up to 2× more CPU (idle cores
+/// waking, cache state), so a figure is the median process's, and neither side
+/// shares an allocator, a connection pool or caches with the other.
 fn cpu(args: &[String], root: &str) {
-    let runs: u32 = arg(args, "--runs").unwrap_or(500);
-    let rounds: u32 = arg(args, "--rounds").unwrap_or(31);
+    match arg::<String>(args, "--client").as_deref() {
+        None => cpu_processes(args),
+        Some(side @ ("respan" | "raw")) => cpu_one_side(args, root, side),
+        Some(other) => fail(&format!("--client {other}: expected respan or raw")),
+    }
+}
+
+fn scenarios_arg(args: &[String]) -> Vec<Scenario> {
     let which: String = arg(args, "--scenario").unwrap_or_else(|| "all".to_string());
-    let scenarios: Vec<Scenario> = if which == "all" {
+    if which == "all" {
         Scenario::ALL.to_vec()
     } else {
         vec![Scenario::parse(&which).unwrap_or_else(|| fail(&format!("unknown scenario {which}")))]
-    };
+    }
+}
+
+/// The parent: runs `--procs` processes of each side and emits each side's median.
+fn cpu_processes(args: &[String]) {
+    let procs: usize = arg(args, "--procs").unwrap_or(7);
+    let scenarios = scenarios_arg(args);
+    let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("own path: {e}")));
+    // (scenario, side) → one figure per process.
+    let mut figures: std::collections::BTreeMap<(String, String), Vec<Value>> = Default::default();
+    for p in 0..procs {
+        let order = if p % 2 == 0 {
+            ["respan", "raw"]
+        } else {
+            ["raw", "respan"]
+        };
+        for side in order {
+            let output = std::process::Command::new(&exe)
+                .args(args)
+                .args(["--client", side])
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .unwrap_or_else(|e| fail(&format!("cannot run {}: {e}", exe.display())));
+            if !output.status.success() {
+                fail(&format!("the {side} process failed ({})", output.status));
+            }
+            for line in String::from_utf8_lossy(&output.stdout).lines() {
+                let figure: Value = serde_json::from_str(line).expect("a child's JSON line");
+                let key = (
+                    figure["scenario"].as_str().unwrap_or_default().to_string(),
+                    side.to_string(),
+                );
+                figures.entry(key).or_default().push(figure);
+            }
+        }
+    }
+    for scenario in scenarios {
+        let mut medians = Vec::new();
+        for side in ["respan", "raw"] {
+            let Some(all) = figures.get_mut(&(scenario.name().to_string(), side.to_string()))
+            else {
+                fail(&format!("no figure for {} {side}", scenario.name()))
+            };
+            all.sort_by(|a, b| {
+                a["cpu_us_per_run"]
+                    .as_f64()
+                    .partial_cmp(&b["cpu_us_per_run"].as_f64())
+                    .expect("numbers")
+            });
+            let mut median = all[all.len() / 2].clone();
+            median["processes"] = json!(all.len());
+            median["cpu_us_per_run_min"] = all[0]["cpu_us_per_run"].clone();
+            median["cpu_us_per_run_max"] = all[all.len() - 1]["cpu_us_per_run"].clone();
+            medians.push(median);
+        }
+        if medians[0]["body_bytes_per_run"] != medians[1]["body_bytes_per_run"] {
+            eprintln!(
+                "respan-bench: {}: respan sent {} body bytes per run, the raw loop {}",
+                scenario.name(),
+                medians[0]["body_bytes_per_run"],
+                medians[1]["body_bytes_per_run"]
+            );
+        }
+        for median in medians {
+            emit(median);
+        }
+    }
+}
+
+/// One side in this process: a warm-up, then `--rounds` batches of `--runs`
+/// runs per scenario; emits the median batch of each scenario.
+fn cpu_one_side(args: &[String], root: &str, side: &str) {
+    let runs: u32 = arg(args, "--runs").unwrap_or(200);
+    let rounds: usize = arg(args, "--rounds").unwrap_or(5);
+    let scenarios = scenarios_arg(args);
     current_thread().block_on(async {
         let gateway = gateway(root);
         let raw_client = raw::RawClient::new(&format!("{root}/api"));
@@ -183,40 +269,28 @@ fn cpu(args: &[String], root: &str) {
                 assert_eq!(last, scenario.last_agent());
                 assert!(!text.is_empty());
             };
-            // Warm up: connections, allocator, lazily built pieces.
-            batch(&http, root, (runs / 10).max(1), with_respan).await;
-            batch(&http, root, (runs / 10).max(1), with_raw).await;
-            // Alternate short batches and take each side's median: the machine's
-            // state (idle cores waking, caches) drifts slowly, so neighbouring
-            // batches meet the same conditions and one slow batch does not count.
-            let mut rounds_of: [Vec<Batch>; 2] = [Vec::new(), Vec::new()];
-            for round in 0..rounds {
-                // Which side goes first alternates too.
-                let (r, b) = if round % 2 == 0 {
-                    let r = batch(&http, root, runs, with_respan).await;
-                    (r, batch(&http, root, runs, with_raw).await)
+            let mut batches = Vec::new();
+            // Warm up (connections, allocator, lazily built pieces), then measure.
+            for round in 0..=rounds {
+                let n = if round == 0 { (runs / 5).max(1) } else { runs };
+                let b = if side == "respan" {
+                    batch(&http, root, n, with_respan).await
                 } else {
-                    let b = batch(&http, root, runs, with_raw).await;
-                    (batch(&http, root, runs, with_respan).await, b)
+                    batch(&http, root, n, with_raw).await
                 };
-                rounds_of[0].push(r);
-                rounds_of[1].push(b);
+                if round > 0 {
+                    batches.push(b);
+                }
                 TURN_MARKS.lock().expect("marks").clear();
             }
-            let [r, b] = rounds_of.map(|mut v| {
-                v.sort_by_key(|x| x.cpu_ns);
-                v[v.len() / 2]
-            });
-            if r.bytes_in != b.bytes_in {
-                eprintln!(
-                    "respan-bench: {}: respan sent {} body bytes per run, the raw loop {}",
-                    scenario.name(),
-                    r.bytes_in / u64::from(runs),
-                    b.bytes_in / u64::from(runs)
-                );
-            }
-            emit(batch_json("cpu", scenario, "respan", runs, r));
-            emit(batch_json("cpu", scenario, "raw", runs, b));
+            batches.sort_by_key(|b| b.cpu_ns);
+            emit(batch_json(
+                "cpu",
+                scenario,
+                side,
+                runs,
+                batches[batches.len() / 2],
+            ));
         }
     });
 }
@@ -273,14 +347,38 @@ fn growth(args: &[String], root: &str) {
     });
 }
 
-/// `stream`: time from sending to the first text delta and CPU per delta,
-/// respan's `TextDelta` against a bare SSE read (reqwest + eventsource-stream + serde_json).
+/// How long the fake gateway waits before the stamped first text chunk: both
+/// clients are then idle, waiting on the socket, as after a model's first-token latency.
+const STAMP_AFTER_MS: &str = "2";
+
+/// The time since the fake gateway stamped a text chunk `@<monotonic ns> `
+/// (the same clock across processes on one machine).
+fn since_stamp(text: &str) -> u64 {
+    let stamp: u64 = text
+        .trim()
+        .strip_prefix('@')
+        .and_then(|ns| ns.parse().ok())
+        .unwrap_or_else(|| fail(&format!("the first text delta {text:?} is not a stamp")));
+    monotonic_ns().saturating_sub(stamp)
+}
+
+/// `stream`: the time from the first byte of the first text chunk (as the fake
+/// gateway writes it) to the first text delta in the client's hands, and the
+/// CPU per delta after it; respan's `TextDelta` events against a bare SSE read
+/// (reqwest + eventsource-stream + serde_json).
 fn stream(args: &[String], root: &str) {
     use eventsource_stream::Eventsource as _;
     use futures_util::StreamExt as _;
     let runs: usize = arg(args, "--runs").unwrap_or(300);
     current_thread().block_on(async {
-        let gateway = gateway(root);
+        let gateway = Gateway::builder()
+            .base_url(format!("{root}/api"))
+            .api_key("bench")
+            .max_retries(0)
+            .timeout(Duration::from_secs(120))
+            .default_header("x-bench-stamp-ms", STAMP_AFTER_MS)
+            .build()
+            .expect("gateway");
         let agents = scenario::respan_agents(Scenario::OneAgent);
         let raw_client = raw::RawClient::new(&format!("{root}/api"));
         let body = serde_json::to_vec(&json!({"model": "gpt-4o", "messages": [
@@ -288,20 +386,19 @@ fn stream(args: &[String], root: &str) {
             {"role": "user", "content": QUESTION}],
             "stream": true, "stream_options": {"include_usage": true}}))
         .expect("json");
-        // (first-delta wall ns, CPU ns per delta after the first, deltas)
+        // (first-delta ns since the stamp, CPU ns per delta after the first, deltas)
         let mut samples: [Vec<(u64, u64, u64)>; 2] = [Vec::new(), Vec::new()];
         let warmup = if runs >= 100 { 20 } else { 0 };
         for run in 0..runs + warmup {
             // respan
-            let t0 = monotonic_ns();
             let mut first = None;
             let mut deltas = 0u64;
             let mut events = Runner::new().run_streamed(&gateway, &agents, QUESTION);
             while let Some(event) = events.next_event().await {
-                if let RunEvent::TextDelta { .. } = event.expect("event") {
+                if let RunEvent::TextDelta { delta, .. } = event.expect("event") {
                     deltas += 1;
                     if first.is_none() {
-                        first = Some((monotonic_ns() - t0, process_cpu_ns()));
+                        first = Some((since_stamp(&delta), process_cpu_ns()));
                     }
                 }
             }
@@ -311,8 +408,16 @@ fn stream(args: &[String], root: &str) {
                 samples[0].push((latency, (end_cpu - cpu_first) / (deltas - 1), deltas));
             }
             // bare SSE read
-            let t0 = monotonic_ns();
-            let response = raw_client.post(body.clone()).await;
+            let response = raw_client
+                .http
+                .post(&raw_client.url)
+                .header("authorization", "Bearer bench")
+                .header("content-type", "application/json")
+                .header("x-bench-stamp-ms", STAMP_AFTER_MS)
+                .body(body.clone())
+                .send()
+                .await
+                .expect("send");
             let mut sse = response.bytes_stream().eventsource();
             let mut first = None;
             let mut deltas = 0u64;
@@ -322,13 +427,13 @@ fn stream(args: &[String], root: &str) {
                     break;
                 }
                 let chunk: Value = serde_json::from_str(&event.data).expect("chunk");
-                if chunk["choices"][0]["delta"]["content"]
+                if let Some(text) = chunk["choices"][0]["delta"]["content"]
                     .as_str()
-                    .is_some_and(|t| !t.is_empty())
+                    .filter(|t| !t.is_empty())
                 {
                     deltas += 1;
                     if first.is_none() {
-                        first = Some((monotonic_ns() - t0, process_cpu_ns()));
+                        first = Some((since_stamp(text), process_cpu_ns()));
                     }
                 }
             }
@@ -344,6 +449,7 @@ fn stream(args: &[String], root: &str) {
             emit(json!({"kind": "stream", "client": client, "runs": runs,
                 "deltas": s[0].2,
                 "first_delta_us_p50": median(&mut latency) as f64 / 1e3,
+                "first_delta_us_p90": latency[latency.len() * 9 / 10] as f64 / 1e3,
                 "cpu_us_per_delta_p50": median(&mut per_delta) as f64 / 1e3}));
         }
     });

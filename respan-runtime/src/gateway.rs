@@ -6,8 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_openai::config::Config;
-use async_openai::middleware::HttpRequestFactory;
-use async_openai::traits::RequestOptionsBuilder as _;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -16,7 +14,7 @@ use crate::error::Error;
 use crate::limit::{ConnectionLimit, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS};
 use crate::retry::{RetryPolicy, Sleeper};
 use crate::sse::ChunkStream;
-use crate::transport::{Sent, Transport, from_openai};
+use crate::transport::{Answer, Transport, from_openai};
 use crate::wire::ChatCompletion;
 
 /// The Respan gateway's base URL.
@@ -38,6 +36,13 @@ pub const RECORD_ENV: &str = "RESPAN_RECORD";
 /// Environment variable naming a cassette to replay instead of using the network
 /// ([`Gateway::replay`]; no key is needed), read by [`Gateway::from_env`] and its kin.
 pub const REPLAY_ENV: &str = "RESPAN_REPLAY";
+
+/// A request body serialized once (each attempt of a retried request sends the same bytes).
+fn json_body(body: &impl serde::Serialize) -> Result<bytes::Bytes, Error> {
+    serde_json::to_vec(body)
+        .map(bytes::Bytes::from)
+        .map_err(|e| Error::Config(format!("the request could not be serialized to JSON: {e}")))
+}
 
 /// async-openai configuration built only from what we are given. async-openai's
 /// own `OpenAIConfig` reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID` and
@@ -96,6 +101,11 @@ struct Inner {
     /// The same transport as the client's: streamed answers are read by the run
     /// itself, not by a task async-openai would spawn.
     transport: Transport,
+    /// `{base_url}/chat/completions`, parsed once.
+    chat_url: reqwest::Url,
+    /// Authorization, the default headers and `content-type: application/json`,
+    /// built once: each request clones them and adds its own (Respan's parameters).
+    chat_headers: HeaderMap,
     base_url: String,
     default_model: String,
     timeout: Duration,
@@ -283,15 +293,46 @@ impl Gateway {
     ) -> Result<ChatCompletion, Error> {
         // Before anything is serialized: a waiting run holds no request ([`crate::limit`]).
         let permit = self.inner.transport.limit.acquire().await;
-        let chat = self.inner.client.chat();
-        let chat = if headers.is_empty() {
-            chat
-        } else {
-            chat.headers(headers.clone())
-        };
-        crate::limit::holding(permit, chat.create_byot(body))
+        let body = json_body(body)?;
+        let answer = self
+            .inner
+            .transport
+            .send(
+                || std::future::ready(Ok(self.chat_request(&body, headers))),
+                permit,
+            )
             .await
-            .map_err(|e| self.redact(from_openai(e, self.inner.timeout)))
+            .map_err(|e| self.redact(e))?;
+        let body = match answer {
+            Answer::Body { body, .. } => body,
+            Answer::Stream(..) => {
+                return Err(Error::MalformedResponse(
+                    "a request without \"stream\": true was answered with an event stream \
+                     (text/event-stream)"
+                        .to_string(),
+                ));
+            }
+        };
+        serde_json::from_slice(&body).map_err(|e| {
+            let text = String::from_utf8_lossy(&body);
+            self.redact(Error::MalformedResponse(format!(
+                "{e} (body: {})",
+                crate::error::truncate(&text, 300)
+            )))
+        })
+    }
+
+    /// A chat-completions request from the parts built once, the body and this
+    /// request's own headers.
+    fn chat_request(&self, body: &bytes::Bytes, headers: &HeaderMap) -> reqwest::Request {
+        let mut request = reqwest::Request::new(reqwest::Method::POST, self.inner.chat_url.clone());
+        let all = request.headers_mut();
+        *all = self.inner.chat_headers.clone();
+        for (name, value) in headers {
+            all.insert(name, value.clone());
+        }
+        *request.body_mut() = Some(body.clone().into());
+        request
     }
 
     /// `error` with the API key cut out of whatever the gateway sent back in it
@@ -310,24 +351,19 @@ impl Gateway {
     ) -> Result<ChunkStream, Error> {
         // Before anything is serialized: a waiting run holds no request ([`crate::limit`]).
         let permit = self.inner.transport.limit.acquire().await;
-        let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(|e| {
-            Error::Config(format!("the request could not be serialized to JSON: {e}"))
-        })?);
-        let config = self.inner.client.config();
-        let url = config.url("/chat/completions");
-        let mut all_headers = config.headers();
-        all_headers.extend(headers.clone());
-        all_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let http = self.inner.transport.http.clone();
-        let factory = HttpRequestFactory::new(move || {
-            let request = http
-                .post(&url)
-                .headers(all_headers.clone())
-                .body(body.clone())
-                .build();
-            std::future::ready(request.map_err(async_openai::error::OpenAIError::Reqwest))
-        });
-        let Sent { response, permit } = self.inner.transport.send(factory, permit).await?;
+        let body = json_body(body)?;
+        let answer = self
+            .inner
+            .transport
+            .send(
+                || std::future::ready(Ok(self.chat_request(&body, headers))),
+                permit,
+            )
+            .await?;
+        let (response, permit) = match answer {
+            Answer::Stream(response, permit) => (response, permit),
+            body => (body.into_response(), None),
+        };
         let content_type = response
             .headers()
             .get(CONTENT_TYPE)
@@ -693,6 +729,12 @@ impl GatewayBuilder {
         };
         let cassette_path = self.record.clone().or_else(|| self.replay.clone());
 
+        let chat_url =
+            reqwest::Url::parse(&format!("{base_url}/chat/completions")).map_err(|e| {
+                Error::Config(format!("the base URL {base_url:?} cannot take a path: {e}"))
+            })?;
+        let mut chat_headers = headers.clone();
+        chat_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let config = RespanConfig {
             base_url: base_url.clone(),
             api_key,
@@ -715,6 +757,8 @@ impl GatewayBuilder {
             inner: Arc::new(Inner {
                 client,
                 transport,
+                chat_url,
+                chat_headers,
                 base_url,
                 default_model: self
                     .default_model

@@ -9,8 +9,6 @@
 //! use, since a request holds it until its response is read (a JSON body) or its
 //! stream ends or is dropped.
 
-use std::cell::Cell;
-use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -67,21 +65,4 @@ impl ConnectionLimit {
         // requests would go unlimited rather than fail.
         permits.clone().acquire_owned().await.ok()
     }
-}
-
-tokio::task_local! {
-    /// A permit acquired by the gateway for the request async-openai is about to
-    /// send through the transport (which async-openai calls, so the permit
-    /// cannot travel as an argument).
-    static ACQUIRED: Cell<Permit>;
-}
-
-/// Runs `request` (one async-openai call) with `permit` waiting for its first attempt.
-pub(crate) async fn holding<F: Future>(permit: Permit, request: F) -> F::Output {
-    ACQUIRED.scope(Cell::new(permit), request).await
-}
-
-/// The permit of [`holding`], if the transport runs inside it (once).
-pub(crate) fn take_acquired() -> Permit {
-    ACQUIRED.try_with(Cell::take).ok().flatten()
 }

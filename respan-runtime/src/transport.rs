@@ -7,6 +7,11 @@
 //! (`Client::with_http_service`, the `middleware` feature): it owns the one retry
 //! loop, the per-request timeout, and turns error statuses into our [`Error`],
 //! which travels back through async-openai boxed in `OpenAIError::Boxed`.
+//!
+//! The runner's own requests skip async-openai's request factory: the gateway
+//! builds them from parts made once ([`Transport::send`] takes any builder), and
+//! a JSON answer comes back as the bytes read ([`Answer::Body`]), parsed once by
+//! the caller instead of re-wrapped into a `reqwest::Response` for async-openai.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -41,11 +46,39 @@ pub(crate) struct Transport {
     pub(crate) limit: ConnectionLimit,
 }
 
-/// A response and the connection permit it holds: released here for a JSON
-/// body (already read), kept by the caller for an event stream until it ends.
-pub(crate) struct Sent {
-    pub(crate) response: reqwest::Response,
-    pub(crate) permit: Permit,
+/// A successful exchange: a JSON body read whole (inside the timeout), or an
+/// event stream the caller reads.
+pub(crate) enum Answer {
+    /// A non-streamed 2xx answer.
+    Body {
+        status: reqwest::StatusCode,
+        content_type: Option<reqwest::header::HeaderValue>,
+        body: bytes::Bytes,
+    },
+    /// A `text/event-stream` answer, not read yet, and the connection permit
+    /// its reader holds until the stream ends ([`crate::limit`]).
+    Stream(reqwest::Response, Permit),
+}
+
+impl Answer {
+    /// As a `reqwest::Response` (a read body is served from memory).
+    pub(crate) fn into_response(self) -> reqwest::Response {
+        match self {
+            Answer::Stream(response, _permit) => response,
+            Answer::Body {
+                status,
+                content_type,
+                body,
+            } => {
+                let mut rebuilt = http::Response::new(body);
+                *rebuilt.status_mut() = status;
+                if let Some(value) = content_type {
+                    rebuilt.headers_mut().insert(CONTENT_TYPE, value);
+                }
+                reqwest::Response::from(rebuilt)
+            }
+        }
+    }
 }
 
 /// One failed exchange: the error, whether it may be retried, and how long the server asked to wait.
@@ -66,28 +99,38 @@ impl tower::Service<HttpRequestFactory> for Transport {
 
     fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
         let this = self.clone();
-        // Only unstreamed requests come this way (streams go through
-        // `Gateway::complete_stream`): their bodies are read, the permit is done.
         Box::pin(async move {
-            this.send(factory, crate::limit::take_acquired())
-                .await
-                .map(|sent| sent.response)
-                .map_err(|e| OpenAIError::Boxed(Box::new(e)))
+            let build = || async {
+                factory
+                    .build()
+                    .await
+                    .map_err(|e| Error::Config(format!("could not build the request: {e}")))
+            };
+            match this.send(build, None).await {
+                // async-openai reads and parses the body itself.
+                Ok(answer @ Answer::Body { .. }) => Ok(answer.into_response()),
+                // Only unstreamed requests come this way (the runner's streams go
+                // through `Gateway::complete_stream`).
+                Ok(Answer::Stream(response, _permit)) => Ok(response),
+                Err(e) => Err(OpenAIError::Boxed(Box::new(e))),
+            }
         })
     }
 }
 
 impl Transport {
-    /// Sends a request (rebuilt for each attempt), retrying as the policy says.
-    /// Each attempt has a connection permit, acquired outside its timeout
+    /// Sends a request (`build` makes it again for each attempt), retrying as the policy says.
+    ///
+    /// Each attempt has a connection permit, acquired before its timeout starts
     /// (waiting for the pool is not the gateway being slow): the first one's is
-    /// `acquired` when the caller has it already, and each gives it back before
-    /// waiting to retry.
-    pub(crate) async fn send(
-        &self,
-        factory: HttpRequestFactory,
-        mut acquired: Permit,
-    ) -> Result<Sent, Error> {
+    /// `acquired` when the caller waited for it already, and each attempt gives
+    /// its permit back before waiting to retry. A JSON answer has been read when
+    /// this returns, so its permit is released; a stream's goes with it.
+    pub(crate) async fn send<F, Fut>(&self, build: F, mut acquired: Permit) -> Result<Answer, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<reqwest::Request, Error>>,
+    {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -95,32 +138,23 @@ impl Transport {
                 Some(permit) => Some(permit),
                 None => self.limit.acquire().await,
             };
-            let request = factory
-                .build()
-                .await
-                .map_err(|e| Error::Config(format!("could not build the request: {e}")))?;
-            let failure = match tokio::time::timeout(self.timeout, self.exchange(request)).await {
-                Ok(Ok(response)) => {
-                    let log_id = response.headers().get(LOG_ID_HEADER);
-                    crate::trace::exchange(log_id.and_then(|v| v.to_str().ok()), attempt);
-                    // A JSON body has been read: only a stream still uses the connection.
-                    let permit = if is_event_stream(response.headers()) {
-                        permit
-                    } else {
-                        None
-                    };
-                    return Ok(Sent { response, permit });
-                }
-                Ok(Err(failure)) => failure,
-                Err(_elapsed) => Failure {
-                    error: Error::Timeout {
-                        timeout: self.timeout,
-                        attempts: 0,
+            let request = build().await?;
+            let failure =
+                match tokio::time::timeout(self.timeout, self.exchange(request, attempt)).await {
+                    Ok(Ok(Answer::Stream(response, _))) => {
+                        return Ok(Answer::Stream(response, permit));
+                    }
+                    Ok(Ok(answer)) => return Ok(answer),
+                    Ok(Err(failure)) => failure,
+                    Err(_elapsed) => Failure {
+                        error: Error::Timeout {
+                            timeout: self.timeout,
+                            attempts: 0,
+                        },
+                        retryable: true,
+                        retry_after: None,
                     },
-                    retryable: true,
-                    retry_after: None,
-                },
-            };
+                };
             drop(permit);
             // Some servers echo the request, Authorization included, in their errors.
             let failure = Failure {
@@ -150,7 +184,7 @@ impl Transport {
 
     /// One request/response. JSON bodies are read here, inside the timeout, so a
     /// stalled body is a (retryable) timeout too; event streams are passed through.
-    async fn exchange(&self, request: reqwest::Request) -> Result<reqwest::Response, Failure> {
+    async fn exchange(&self, request: reqwest::Request, attempt: u32) -> Result<Answer, Failure> {
         let url = request.url().clone();
         let response = match &self.cassette {
             None => self.http.execute(request).await.map_err(Failed::Http),
@@ -185,17 +219,32 @@ impl Transport {
             }
         };
         let status = response.status();
-        let headers = response.headers().clone();
-        if status.is_success() && is_event_stream(&headers) {
-            return Ok(response);
-        }
-        let body = self.read_body(response, &url).await?;
         if status.is_success() {
-            let mut rebuilt = http::Response::new(body);
-            *rebuilt.status_mut() = status;
-            *rebuilt.headers_mut() = headers;
-            return Ok(reqwest::Response::from(rebuilt));
+            // A cheap clone (shared bytes): the trace gets it once the exchange has succeeded.
+            let id = response.headers().get(LOG_ID_HEADER).cloned();
+            let record_exchange = |id: &Option<reqwest::header::HeaderValue>| {
+                crate::trace::exchange(id.as_ref().and_then(|v| v.to_str().ok()), attempt)
+            };
+            let is_stream = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/event-stream"));
+            if is_stream {
+                record_exchange(&id);
+                return Ok(Answer::Stream(response, None));
+            }
+            let content_type = response.headers().get(CONTENT_TYPE).cloned();
+            let body = self.read_body(response, &url).await?;
+            record_exchange(&id);
+            return Ok(Answer::Body {
+                status,
+                content_type,
+                body,
+            });
         }
+        let headers = response.headers().clone();
+        let body = self.read_body(response, &url).await?;
         Err(status_failure(status.as_u16(), &headers, &body))
     }
 }
@@ -217,33 +266,39 @@ impl Transport {
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
-        let mut body = bytes::BytesMut::new();
+        let read_failed = |e: reqwest::Error| Failure {
+            error: Error::Connection {
+                url: url.to_string(),
+                message: format!("reading the response body failed: {}", error_chain(&e)),
+                attempts: 0,
+            },
+            retryable: true,
+            retry_after: None,
+        };
+        // Most answers arrive in one chunk: keep it as it is, no copy.
+        let Some(first) = response.chunk().await.map_err(read_failed)? else {
+            return Ok(bytes::Bytes::new());
+        };
+        if first.len() > limit {
+            return Err(too_large());
+        }
+        let Some(second) = response.chunk().await.map_err(read_failed)? else {
+            return Ok(first);
+        };
+        let mut body = bytes::BytesMut::with_capacity(first.len() + second.len());
+        body.extend_from_slice(&first);
+        let mut chunk = second;
         loop {
-            let chunk = response.chunk().await.map_err(|e| Failure {
-                error: Error::Connection {
-                    url: url.to_string(),
-                    message: format!("reading the response body failed: {}", error_chain(&e)),
-                    attempts: 0,
-                },
-                retryable: true,
-                retry_after: None,
-            })?;
-            let Some(chunk) = chunk else {
-                return Ok(body.freeze());
-            };
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
             body.extend_from_slice(&chunk);
+            match response.chunk().await.map_err(read_failed)? {
+                Some(next) => chunk = next,
+                None => return Ok(body.freeze()),
+            }
         }
     }
-}
-
-fn is_event_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"))
 }
 
 fn status_failure(status: u16, headers: &HeaderMap, body: &[u8]) -> Failure {

@@ -21,6 +21,11 @@
 //!
 //! `"stream": true` gets the same answer as chunks (one per word of text), with
 //! a usage chunk when `stream_options.include_usage` asks for it, then `[DONE]`.
+//!
+//! A request with `x-bench-stamp-ms: N` (the streaming benchmark) gets its first
+//! text chunk N ms after the chunks before it, and that chunk's text is a stamp,
+//! `@<CLOCK_MONOTONIC ns> `, taken as the chunk goes to the socket: the client,
+//! on the same machine, measures from the first byte of that chunk to its event.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -286,6 +291,11 @@ async fn handle(
             ));
         }
     }
+    let stamp_after = request
+        .headers()
+        .get("x-bench-stamp-ms")
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .map(Duration::from_millis);
     if REQUESTS.fetch_add(1, Ordering::Relaxed) == 0 {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -315,10 +325,34 @@ async fn handle(
     }
     if parsed.stream {
         let include_usage = parsed.stream_options.is_some_and(|o| o.include_usage);
-        let frames = events(&answer, body.len(), include_usage)
-            .into_iter()
-            .map(|b| Ok::<_, Infallible>(Frame::data(b)));
-        let body = StreamBody::new(futures_util::stream::iter(frames)).boxed();
+        let mut frames = events(&answer, body.len(), include_usage);
+        let body = match (stamp_after, &answer) {
+            (Some(delay), Answer::Text) => {
+                // [role chunk] · delay · [stamp, in place of the first word] · [the rest]
+                let rest = frames.split_off(2);
+                let head = frames.swap_remove(0);
+                let stamp = futures_util::stream::once(async move {
+                    tokio::time::sleep(delay).await;
+                    let text = format!("@{} ", respan_bench::monotonic_ns());
+                    Ok::<_, Infallible>(Frame::data(chunk(
+                        json!([{"index": 0, "delta": {"content": text}, "finish_reason": null}]),
+                    )))
+                });
+                use futures_util::StreamExt as _;
+                let stream = futures_util::stream::iter([Ok(Frame::data(head))])
+                    .chain(stamp)
+                    .chain(futures_util::stream::iter(
+                        rest.into_iter().map(|b| Ok(Frame::data(b))),
+                    ));
+                http_body_util::BodyExt::boxed(StreamBody::new(stream))
+            }
+            _ => {
+                let frames = frames
+                    .into_iter()
+                    .map(|b| Ok::<_, Infallible>(Frame::data(b)));
+                StreamBody::new(futures_util::stream::iter(frames)).boxed()
+            }
+        };
         return Ok(Response::builder()
             .header("content-type", "text/event-stream")
             .header("cache-control", "no-cache")
