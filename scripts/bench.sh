@@ -108,7 +108,7 @@ if [[ "$MODE" == --quick ]]; then
   cargo build -q -p respan-bench --bins
   BIN="$TARGET/debug"
   start_gateway 0
-  "$BIN/respan-bench" cpu --url "$GW" --runs 5 --rounds 1 >>"$RESULTS"
+  "$BIN/respan-bench" cpu --url "$GW" --runs 5 --rounds 1 --procs 1 >>"$RESULTS"
   "$BIN/respan-bench" growth --url "$GW" --runs 1 >>"$RESULTS"
   "$BIN/respan-bench" stream --url "$GW" --runs 3 >>"$RESULTS"
   start_gateway 50
@@ -131,7 +131,7 @@ fi
 "$VENV/bin/pip" install -q "openai-agents==0.24.0"
 
 start_gateway 0
-"$BIN/respan-bench" cpu --url "$GW" --runs 500 --rounds 3 >>"$RESULTS"
+"$BIN/respan-bench" cpu --url "$GW" >>"$RESULTS"
 "$VENV/bin/python" respan-bench/python/sdk_bench.py "${GW##*:}" cpu 100 >>"$RESULTS"
 "$BIN/respan-bench" growth --url "$GW" --runs 20 >>"$RESULTS"
 "$BIN/respan-bench" stream --url "$GW" --runs 500 >>"$RESULTS"
@@ -139,10 +139,14 @@ start_gateway 0
   --python "$VENV/bin/python" --script respan-bench/python/sdk_bench.py --runs 5 >>"$RESULTS"
 # At 1 ms the client CPU per run should not change (only the wall time).
 start_gateway 1
-"$BIN/respan-bench" cpu --url "$GW" --scenario handoff --runs 500 --rounds 1 |
+"$BIN/respan-bench" cpu --url "$GW" --scenario handoff |
   sed 's/"kind":"cpu"/"kind":"cpu-1ms"/' >>"$RESULTS"
 start_gateway 50
 "$BIN/respan-bench" concurrent --url "$GW" --runs 10000 >>"$RESULTS"
+cleanup
+PIDS=()
+# Tracing on against off: the runtime's own bench (release), its JSON line.
+cargo bench -q -p respan-runtime --bench tracing -- 2000 --json | grep '^{"kind":"tracing"' >>"$RESULTS"
 cleanup
 PIDS=()
 python3 respan-bench/report.py "$RESULTS" "$BUILD_RESULTS" >BENCHMARKS.md

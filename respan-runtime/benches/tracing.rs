@@ -6,7 +6,8 @@
 //! endpoint's (Linux `/proc/self/task/*/schedstat`), so the export's own threads
 //! (the batch processor, the HTTP client) are included.
 //!
-//! `cargo bench -p respan-runtime --bench tracing [-- RUNS]`
+//! `cargo bench -p respan-runtime --bench tracing [-- RUNS] [--json]`
+//! (`--json`: one more line, a JSON object, for `scripts/bench.sh`)
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener};
@@ -162,24 +163,43 @@ fn main() {
     let agents = agents();
     let excluded = excluded.lock().unwrap().clone();
 
-    // Alternate the two conditions to even out the machine's load.
+    // Alternate the conditions to even out the machine's load. "Held": spans
+    // recorded into a queue large enough that nothing is exported until the
+    // condition ends, which separates recording a span from exporting it.
     let mut off = Vec::new();
+    let mut held = Vec::new();
     let mut on = Vec::new();
     let mut exported = 0;
     for _ in 0..3 {
         off.push(runtime.block_on(measure(&gateway, &agents, runs, &excluded)));
-        let (layer, guard) = TraceExport::respan(&endpoint, Some("sk-bench".into()))
-            .build()
-            .expect("export");
-        let subscriber = tracing_subscriber::registry().with(layer);
-        let default = tracing::subscriber::set_default(subscriber);
-        on.push(runtime.block_on(measure(&gateway, &agents, runs, &excluded)));
-        // Full batches (512 spans) were exported while measuring; the last,
-        // partial one is flushed here, outside the measure.
-        drop(default);
-        let stats = guard.shutdown();
-        exported += stats.exported;
-        assert_eq!(stats.dropped, 0, "{stats:?}");
+        for hold in [true, false] {
+            let mut export = TraceExport::respan(&endpoint, Some("sk-bench".into()));
+            if hold {
+                let all = (runs as usize + runs as usize / 10) * 8;
+                export = export
+                    .max_queue_size(all)
+                    .max_export_batch_size(all)
+                    .scheduled_delay(std::time::Duration::from_secs(3600));
+            } else {
+                // The default queue (2048 spans) fills faster than a loaded
+                // 2-core machine exports: a larger one, so that none is dropped.
+                export = export.max_queue_size(1 << 16);
+            }
+            let (layer, guard) = export.build().expect("export");
+            let subscriber = tracing_subscriber::registry().with(layer);
+            let default = tracing::subscriber::set_default(subscriber);
+            let figure = runtime.block_on(measure(&gateway, &agents, runs, &excluded));
+            // What is still queued is exported here, outside the measure.
+            drop(default);
+            let stats = guard.shutdown();
+            assert_eq!(stats.dropped, 0, "{stats:?}");
+            if hold {
+                held.push(figure);
+            } else {
+                exported += stats.exported;
+                on.push(figure);
+            }
+        }
     }
     let best = |v: &[(f64, f64)]| {
         v.iter()
@@ -187,13 +207,21 @@ fn main() {
             .fold((f64::MAX, f64::MAX), |a, b| (a.0.min(b.0), a.1.min(b.1)))
     };
     let (off_cpu, off_wall) = best(&off);
+    let (held_cpu, _) = best(&held);
     let (on_cpu, on_wall) = best(&on);
     println!("runs per condition: {runs} (best of 3), spans exported: {exported}");
-    println!("tracing off: {off_cpu:.1} µs cpu, {off_wall:.1} µs wall per run");
-    println!("tracing on:  {on_cpu:.1} µs cpu, {on_wall:.1} µs wall per run");
+    println!("tracing off:            {off_cpu:.1} µs cpu, {off_wall:.1} µs wall per run");
+    println!("spans recorded, held:   {held_cpu:.1} µs cpu per run");
+    println!("tracing on (exported):  {on_cpu:.1} µs cpu, {on_wall:.1} µs wall per run");
     println!(
-        "overhead:    {:+.1} µs cpu per run ({:+.1} %)",
+        "overhead:               {:+.1} µs cpu per run ({:+.1} %), of which recording {:+.1} µs",
         on_cpu - off_cpu,
-        (on_cpu - off_cpu) / off_cpu * 100.0
+        (on_cpu - off_cpu) / off_cpu * 100.0,
+        held_cpu - off_cpu
     );
+    if std::env::args().any(|a| a == "--json") {
+        println!(
+            "{{\"kind\":\"tracing\",\"runs\":{runs},\"spans\":{exported},\"off_cpu_us\":{off_cpu:.2},\"off_wall_us\":{off_wall:.2},\"held_cpu_us\":{held_cpu:.2},\"on_cpu_us\":{on_cpu:.2},\"on_wall_us\":{on_wall:.2}}}"
+        );
+    }
 }
