@@ -64,7 +64,9 @@ async fn a_compiled_workflow_run_is_one_trace_named_after_the_workflow() {
     let (base, received) = collector();
     let guard = TraceExport::respan(&base, None).install().expect("install");
     let gateway = respan::OfflineGateway::start().await.expect("offline");
-    let workflow = support::Workflow::new(support::Vars::default());
+    // The trace context reaches a compiled workflow's runs through its runner.
+    let workflow = support::Workflow::new(support::Vars::default())
+        .with_runner(respan::Runner::new().trace(respan::TraceContext::new().customer_id("acme")));
     assert_eq!(workflow.agents().workflow_name_value(), Some("support"));
     let result = workflow
         .run(&gateway, "I'm having trouble connecting to the API.")
@@ -98,6 +100,11 @@ async fn a_compiled_workflow_run_is_one_trace_named_after_the_workflow() {
         assert_eq!(
             attribute(span, "traceloop.workflow.name"),
             Some(&serde_json::json!({"stringValue": "support"}))
+        );
+        assert_eq!(
+            attribute(span, "respan.customer_params.customer_identifier"),
+            Some(&serde_json::json!({"stringValue": "acme"})),
+            "{span}"
         );
     }
 }

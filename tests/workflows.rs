@@ -260,3 +260,25 @@ mod everything_fields {
         assert!(tool.validate().is_ok(), "{:?}", tool.validate());
     }
 }
+
+#[tokio::test]
+async fn a_compiled_workflow_runs_with_the_runner_it_is_given() {
+    let gateway = respan::OfflineGateway::start().await.expect("offline");
+    // The support workflow needs two model requests (triage, then technical).
+    let workflow = support::Workflow::new(support::Vars::default())
+        .with_runner(respan::Runner::new().max_turns(1));
+    let error = workflow
+        .run(&gateway, "I'm having trouble connecting to the API.")
+        .await
+        .expect_err("one model request is not enough");
+    assert!(
+        matches!(error, respan::Error::MaxTurnsExceeded { .. }),
+        "{error:?}"
+    );
+    let plain = support::Workflow::new(support::Vars::default());
+    let result = plain
+        .run(&gateway, "I'm having trouble connecting to the API.")
+        .await
+        .expect("the default runner");
+    assert_eq!(result.last_agent, support::Agent::Technical);
+}

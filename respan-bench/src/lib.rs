@@ -2,7 +2,7 @@
 //! counting global allocator. See BENCHMARKS.md at the repository root.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 /// CPU time (user + system) of the whole process, in nanoseconds.
 pub fn process_cpu_ns() -> u64 {
@@ -77,6 +77,36 @@ pub fn wait_child(child: &std::process::Child) -> std::io::Result<ChildUsage> {
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 static ALLOCATED_BYTES: AtomicU64 = AtomicU64::new(0);
+/// Whether live heap bytes are tracked (only the `concurrent` driver turns it on:
+/// the other drivers keep the allocator as cheap as it was).
+static TRACK_LIVE: AtomicBool = AtomicBool::new(false);
+/// Bytes allocated minus bytes freed since tracking started (signed: memory
+/// allocated before and freed after makes it dip below zero).
+static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
+static PEAK_LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
+
+#[inline]
+fn live(delta: i64) {
+    if TRACK_LIVE.load(Ordering::Relaxed) {
+        let now = LIVE_BYTES.fetch_add(delta, Ordering::Relaxed) + delta;
+        if delta > 0 {
+            PEAK_LIVE_BYTES.fetch_max(now, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Starts tracking the heap's live bytes from zero ([`peak_live_bytes`]).
+pub fn track_live_heap() {
+    LIVE_BYTES.store(0, Ordering::Relaxed);
+    PEAK_LIVE_BYTES.store(0, Ordering::Relaxed);
+    TRACK_LIVE.store(true, Ordering::Relaxed);
+}
+
+/// The most heap bytes live at once since [`track_live_heap`] (what the program
+/// asked for; RSS adds the allocator's own overhead and fragmentation).
+pub fn peak_live_bytes() -> u64 {
+    PEAK_LIVE_BYTES.load(Ordering::Relaxed).max(0) as u64
+}
 
 /// The system allocator, counting allocations (a relaxed atomic add each: a
 /// few ns, the same for every client measured).
@@ -87,11 +117,13 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         ALLOCATED_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        live(layout.size() as i64);
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        live(-(layout.size() as i64));
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -99,6 +131,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         ALLOCATED_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        live(layout.size() as i64);
         // SAFETY: same contract as ours.
         unsafe { System.alloc_zeroed(layout) }
     }
@@ -106,6 +139,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         ALLOCATED_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        live(new_size as i64 - layout.size() as i64);
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }

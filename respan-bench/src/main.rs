@@ -7,7 +7,7 @@
 //! respan-bench cpu        --url URL [--scenario NAME|all] [--runs N] [--rounds R] [--procs P]
 //! respan-bench growth     --url URL [--runs N]
 //! respan-bench stream     --url URL [--runs N]
-//! respan-bench concurrent --url URL [--runs N]
+//! respan-bench concurrent --url URL [--runs N] [--client respan|respan-unlimited|raw] [--max-connections N]
 //! respan-bench startup    --url URL --support BIN [--python PY --script FILE] [--runs N]
 //! ```
 //!
@@ -455,8 +455,40 @@ fn stream(args: &[String], root: &str) {
     });
 }
 
-/// `concurrent`: N handoff runs in flight at once on a multi-threaded runtime.
+/// The clients of `concurrent`, each measured in a process of its own (peak RSS
+/// is a process's lifetime high-water mark).
+const CONCURRENT_CLIENTS: [&str; 3] = ["respan", "respan-unlimited", "raw"];
+
+/// `concurrent`: N handoff runs in flight at once on a multi-threaded runtime,
+/// for each client: respan with its default connection limit, respan without
+/// one, and the raw reqwest loop (the transport's floor). Without `--client`,
+/// runs itself once per client and passes their lines on.
 fn concurrent(args: &[String], root: &str) {
+    let Some(client) = arg::<String>(args, "--client") else {
+        let exe = std::env::current_exe().expect("current exe");
+        for client in CONCURRENT_CLIENTS {
+            let mut child_args = args.to_vec();
+            child_args.extend(["--client".to_string(), client.to_string()]);
+            let out = std::process::Command::new(&exe)
+                .args(&child_args)
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .unwrap_or_else(|e| fail(&format!("cannot run {}: {e}", exe.display())));
+            if !out.status.success() {
+                fail(&format!(
+                    "concurrent --client {client} failed: {}",
+                    out.status
+                ));
+            }
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+        }
+        return;
+    };
+    if !CONCURRENT_CLIENTS.contains(&client.as_str()) {
+        fail(&format!(
+            "unknown --client {client}; expected one of {CONCURRENT_CLIENTS:?}"
+        ));
+    }
     let runs: usize = arg(args, "--runs").unwrap_or(10_000);
     let rss_before = respan_bench::peak_rss_kib();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -464,18 +496,62 @@ fn concurrent(args: &[String], root: &str) {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let gateway = gateway(root);
+        let mut builder = Gateway::builder()
+            .base_url(format!("{root}/api"))
+            .api_key("bench")
+            .max_retries(0)
+            .timeout(Duration::from_secs(120));
+        let max_connections = match client.as_str() {
+            "respan" => {
+                arg(args, "--max-connections").unwrap_or(respan_runtime::DEFAULT_MAX_CONNECTIONS)
+            }
+            _ => usize::MAX,
+        };
+        builder = builder.max_connections(max_connections);
+        let gateway = builder.build().expect("gateway");
         let agents = std::sync::Arc::new(scenario::respan_agents(Scenario::Handoff));
+        let raw_client = std::sync::Arc::new(raw::RawClient::new(&format!("{root}/api")));
+        let raw_agents = std::sync::Arc::new(scenario::raw_agents(Scenario::Handoff));
+        // What each in-flight run holds before it allocates anything: its future.
+        let future_bytes = if client == "raw" {
+            std::mem::size_of_val(&raw::run(&raw_client, &raw_agents, QUESTION, false))
+        } else {
+            std::mem::size_of_val(&respan_runtime::run(&gateway, &agents, QUESTION))
+        };
+        let stats_http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        // Zero the gateway's high-water mark of requests in flight.
+        stats_http
+            .post(format!("{root}/reset"))
+            .send()
+            .await
+            .expect("the fake gateway's /reset");
+        let before = gateway_stats(&stats_http, root).await;
+        respan_bench::track_live_heap();
         let cpu0 = process_cpu_ns();
         let start = Instant::now();
         let tasks: Vec<_> = (0..runs)
             .map(|_| {
                 let gateway = gateway.clone();
                 let agents = agents.clone();
+                let raw_client = raw_client.clone();
+                let raw_agents = raw_agents.clone();
+                let raw = client == "raw";
                 tokio::spawn(async move {
                     let t0 = Instant::now();
-                    let result = respan_runtime::run(&gateway, &agents, QUESTION).await;
-                    (t0.elapsed(), result.map(|r| r.last_agent))
+                    let last = if raw {
+                        // Panics on any failure: a failed task is an error below.
+                        let (last, _answer) =
+                            raw::run(&raw_client, &raw_agents, QUESTION, false).await;
+                        Ok(last.to_string())
+                    } else {
+                        respan_runtime::run(&gateway, &agents, QUESTION)
+                            .await
+                            .map(|r| r.last_agent)
+                    };
+                    (t0.elapsed(), last)
                 })
             })
             .collect();
@@ -483,12 +559,17 @@ fn concurrent(args: &[String], root: &str) {
         let mut errors = 0usize;
         let mut first_error = None;
         for task in tasks {
-            let (latency, result) = task.await.expect("task");
-            match result {
-                Ok(last) if last == "Technical Agent" => latencies.push(latency.as_nanos() as u64),
-                Ok(last) => {
+            match task.await {
+                Ok((latency, Ok(last))) if last == "Technical Agent" => {
+                    latencies.push(latency.as_nanos() as u64)
+                }
+                Ok((_, Ok(last))) => {
                     errors += 1;
                     first_error.get_or_insert(format!("ended at {last}"));
+                }
+                Ok((_, Err(e))) => {
+                    errors += 1;
+                    first_error.get_or_insert(e.to_string());
                 }
                 Err(e) => {
                     errors += 1;
@@ -498,21 +579,31 @@ fn concurrent(args: &[String], root: &str) {
         }
         let wall = start.elapsed();
         let cpu = process_cpu_ns() - cpu0;
+        let after = gateway_stats(&stats_http, root).await;
+        let delta = |k: &str| after[k].as_u64().unwrap_or(0) - before[k].as_u64().unwrap_or(0);
         latencies.sort_unstable();
         let pct = |p: f64| {
             latencies
                 .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
                 .map_or(0.0, |ns| *ns as f64 / 1e6)
         };
+        let peak_rss = respan_bench::peak_rss_kib();
+        let mb = |kib: u64| kib as f64 / 1024.0;
         emit(
-            json!({"kind": "concurrent", "client": "respan", "runs": runs, "scenario": "handoff",
+            json!({"kind": "concurrent", "client": client, "runs": runs, "scenario": "handoff",
+            "max_connections": gateway.max_connections(),
             "errors": errors, "first_error": first_error,
             "wall_s": wall.as_secs_f64(),
             "runs_per_s": runs as f64 / wall.as_secs_f64(),
             "p50_ms": pct(0.50), "p99_ms": pct(0.99),
             "cpu_us_per_run": cpu as f64 / 1e3 / runs as f64,
-            "rss_before_mb": rss_before as f64 / 1024.0,
-            "peak_rss_mb": respan_bench::peak_rss_kib() as f64 / 1024.0}),
+            "gateway_connections": delta("connections"),
+            "gateway_max_in_flight": after["max_in_flight"],
+            "future_bytes": future_bytes,
+            "peak_heap_mb": respan_bench::peak_live_bytes() as f64 / 1048576.0,
+            "rss_before_mb": mb(rss_before),
+            "peak_rss_mb": mb(peak_rss),
+            "rss_kb_per_run": (peak_rss.saturating_sub(rss_before)) as f64 / runs as f64}),
         );
     });
 }

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::cassette::{Cassette, Player, Recorder};
 use crate::error::Error;
+use crate::limit::{ConnectionLimit, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS};
 use crate::retry::{RetryPolicy, Sleeper};
 use crate::sse::ChunkStream;
 use crate::transport::{Answer, Transport, from_openai};
@@ -128,6 +129,7 @@ impl std::fmt::Debug for Gateway {
             .field("stream_usage", &self.inner.stream_usage)
             .field("offline", &self.inner.offline)
             .field("cassette", &self.inner.transport.cassette)
+            .field("max_connections", &self.max_connections())
             .finish()
     }
 }
@@ -230,6 +232,12 @@ impl Gateway {
         &self.inner.retry
     }
 
+    /// How many requests may be in flight at once ([`GatewayBuilder::max_connections`]);
+    /// `None` for no limit.
+    pub fn max_connections(&self) -> Option<usize> {
+        self.inner.transport.limit.max()
+    }
+
     /// Whether streamed requests ask for usage (`"stream_options": {"include_usage": true}`);
     /// see [`GatewayBuilder::stream_usage`].
     pub fn stream_usage(&self) -> bool {
@@ -283,16 +291,21 @@ impl Gateway {
         body: &impl serde::Serialize,
         headers: &HeaderMap,
     ) -> Result<ChatCompletion, Error> {
+        // Before anything is serialized: a waiting run holds no request ([`crate::limit`]).
+        let permit = self.inner.transport.limit.acquire().await;
         let body = json_body(body)?;
         let answer = self
             .inner
             .transport
-            .send(|| std::future::ready(Ok(self.chat_request(&body, headers))))
+            .send(
+                || std::future::ready(Ok(self.chat_request(&body, headers))),
+                permit,
+            )
             .await
             .map_err(|e| self.redact(e))?;
         let body = match answer {
             Answer::Body { body, .. } => body,
-            Answer::Stream(_) => {
+            Answer::Stream(..) => {
                 return Err(Error::MalformedResponse(
                     "a request without \"stream\": true was answered with an event stream \
                      (text/event-stream)"
@@ -336,13 +349,21 @@ impl Gateway {
         body: &impl serde::Serialize,
         headers: &HeaderMap,
     ) -> Result<ChunkStream, Error> {
+        // Before anything is serialized: a waiting run holds no request ([`crate::limit`]).
+        let permit = self.inner.transport.limit.acquire().await;
         let body = json_body(body)?;
         let answer = self
             .inner
             .transport
-            .send(|| std::future::ready(Ok(self.chat_request(&body, headers))))
+            .send(
+                || std::future::ready(Ok(self.chat_request(&body, headers))),
+                permit,
+            )
             .await?;
-        let response = answer.into_response();
+        let (response, permit) = match answer {
+            Answer::Stream(response, permit) => (response, permit),
+            body => (body.into_response(), None),
+        };
         let content_type = response
             .headers()
             .get(CONTENT_TYPE)
@@ -361,6 +382,7 @@ impl Gateway {
         }
         Ok(ChunkStream::new(
             response,
+            permit,
             self.inner.timeout,
             self.inner.transport.max_response_bytes,
         ))
@@ -392,6 +414,8 @@ pub struct GatewayBuilder {
     sleeper: Option<Sleeper>,
     stream_usage: Option<bool>,
     max_response_bytes: Option<usize>,
+    max_connections: Option<usize>,
+    max_idle_connections: Option<usize>,
     guard: Option<Arc<dyn std::any::Any + Send + Sync>>,
     offline: bool,
     record: Option<PathBuf>,
@@ -411,6 +435,8 @@ impl std::fmt::Debug for GatewayBuilder {
             .field("headers", &self.headers)
             .field("stream_usage", &self.stream_usage)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_connections", &self.max_connections)
+            .field("max_idle_connections", &self.max_idle_connections)
             .field("record", &self.record)
             .field("replay", &self.replay)
             .field("replay_ignore", &self.replay_ignore)
@@ -426,6 +452,41 @@ impl GatewayBuilder {
     /// streamed event is cut at 512 KiB (a chat-completion chunk is a few hundred bytes).
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = Some(bytes);
+        self
+    }
+    /// How many requests to the gateway may be in flight at once (default
+    /// [`DEFAULT_MAX_CONNECTIONS`], 1000, as openai-python's client); `usize::MAX`
+    /// for no limit. 0 is rejected by [`GatewayBuilder::build`] with [`Error::Config`].
+    ///
+    /// Each in-flight request uses one HTTP/1.1 connection, so this bounds the
+    /// sockets (and their buffers) a process holds however many runs it starts:
+    /// a request past the limit waits for a free slot before it is sent, and its
+    /// timeout starts only when it has one. A slot is held until the JSON answer
+    /// is read, or for a streamed answer until its stream ends or is dropped; a
+    /// retry gives its slot back while it waits. The limit is the gateway's, shared
+    /// by its clones and by every run that uses it.
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), respan_runtime::Error> {
+    /// let gateway = respan_runtime::Gateway::builder()
+    ///     .base_url("http://127.0.0.1:8000/v1")
+    ///     .api_key("sk-local")
+    ///     .max_connections(64)
+    ///     .max_idle_connections(16)
+    ///     .build()?;
+    /// assert_eq!(gateway.max_connections(), Some(64));
+    /// # Ok(()) }
+    /// ```
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = Some(n);
+        self
+    }
+    /// How many idle connections are kept open for reuse (default
+    /// [`DEFAULT_MAX_IDLE_CONNECTIONS`], 100, as openai-python's
+    /// `max_keepalive_connections`); one released when this many are idle is
+    /// closed. 0 closes every connection after its request.
+    pub fn max_idle_connections(mut self, n: usize) -> Self {
+        self.max_idle_connections = Some(n);
         self
     }
     /// The base URL (default `https://api.respan.ai/api`); a trailing `/` is ignored.
@@ -657,8 +718,14 @@ impl GatewayBuilder {
         // No reqwest read_timeout: it re-arms a timer on every read (measurably costly,
         // see benches/run.rs). Whole requests are bounded by the transport, and the
         // gaps of a streamed answer by the runner.
+        let limit = ConnectionLimit::new(self.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS))?;
+        // One host: reqwest's per-host idle bound is the whole pool's.
+        let max_idle = self
+            .max_idle_connections
+            .unwrap_or(DEFAULT_MAX_IDLE_CONNECTIONS);
         let mut http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
+            .pool_max_idle_per_host(max_idle)
             .user_agent(concat!("respan-rs/", env!("CARGO_PKG_VERSION")));
         let loopback = matches!(
             parsed.host_str(),
@@ -714,6 +781,7 @@ impl GatewayBuilder {
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             secret,
             cassette: cassette.map(Arc::new),
+            limit,
         };
         let client = async_openai::Client::build(http, config).with_http_service(transport.clone());
         Ok(Gateway {

@@ -74,6 +74,7 @@ mod history;
 mod http_server;
 mod items;
 pub mod journal;
+mod limit;
 #[cfg(feature = "offline")]
 mod offline;
 mod output;
@@ -112,6 +113,7 @@ pub use gateway::{
     DEFAULT_TIMEOUT, Gateway, GatewayBuilder, RECORD_ENV, REPLAY_ENV,
 };
 pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
+pub use limit::{DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS};
 #[cfg(feature = "offline")]
 pub use offline::OfflineGateway;
 pub use output::OutputType;

@@ -12,6 +12,7 @@ use eventsource_stream::{EventStream, EventStreamError};
 use futures_util::{Stream, StreamExt as _};
 
 use crate::error::{Error, truncate};
+use crate::limit::Permit;
 use crate::wire::ChatChunk;
 
 type Bytes = Pin<Box<dyn Stream<Item = Result<bytes::Bytes, BodyError>> + Send>>;
@@ -58,12 +59,20 @@ pub(crate) struct ChunkStream {
     received: usize,
     /// Whether the server ended the stream with `data: [DONE]`.
     done: bool,
+    /// The connection permit of this request ([`crate::limit`]), given back
+    /// when the stream ends, fails, or is dropped.
+    permit: Permit,
 }
 
 impl ChunkStream {
     /// Reads `response`'s events, waiting at most `gap` for each, and at most
     /// `limit` bytes in all (an event that never ends cannot grow without bound).
-    pub(crate) fn new(response: reqwest::Response, gap: Duration, limit: usize) -> Self {
+    pub(crate) fn new(
+        response: reqwest::Response,
+        permit: Permit,
+        gap: Duration,
+        limit: usize,
+    ) -> Self {
         let event_limit = limit.min(MAX_EVENT_BYTES);
         let mut read = 0usize;
         // Bytes since the last blank line: the event being received.
@@ -88,12 +97,22 @@ impl ChunkStream {
             gap,
             received: 0,
             done: false,
+            permit,
         }
     }
 
     /// The next chunk; `Ok(None)` at the end of the stream (`[DONE]`, or the
     /// server closing it: [`ChunkStream::saw_done`] tells which).
     pub(crate) async fn next(&mut self) -> Result<Option<ChatChunk>, Error> {
+        let next = self.read().await;
+        if !matches!(next, Ok(Some(_))) {
+            // Ended or broken: the request no longer counts against the limit.
+            self.permit = None;
+        }
+        next
+    }
+
+    async fn read(&mut self) -> Result<Option<ChatChunk>, Error> {
         if self.done {
             return Ok(None);
         }

@@ -115,6 +115,18 @@ pub struct RunState<K = String> {
     pub(crate) approvals: Vec<ToolApproval<K>>,
     /// Results of the answer's other calls, which already ran: `(call id, output)`.
     pub(crate) outputs: Outputs,
+    /// The session the run continues, when it was started in one
+    /// ([`SessionRunner::run_resumable`](crate::SessionRunner::run_resumable)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) session: Option<SessionMark>,
+}
+
+/// Which session a resumable run continues, and how many items of its
+/// history came from that session (the rest is appended when it completes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SessionMark {
+    pub(crate) id: String,
+    pub(crate) loaded: usize,
 }
 
 impl<K> RunState<K> {
@@ -137,6 +149,7 @@ impl<K> RunState<K> {
             usage_by_agent: so_far.usage_by_agent,
             approvals,
             outputs,
+            session: None,
         }
     }
 

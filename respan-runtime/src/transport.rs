@@ -23,6 +23,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
 use crate::cassette::{Cassette, Failed};
 use crate::error::{Error, body_retry_after, gateway_message, truncate};
+use crate::limit::{ConnectionLimit, Permit};
 use crate::retry::{BoxFuture, RetryPolicy, Sleeper, header_retry_after};
 
 /// Header the Respan gateway uses to identify a logged request.
@@ -41,6 +42,8 @@ pub(crate) struct Transport {
     pub(crate) secret: secrecy::SecretString,
     /// Record or replay the traffic ([`crate::cassette`]).
     pub(crate) cassette: Option<Arc<Cassette>>,
+    /// At most this many requests in flight ([`crate::limit`]).
+    pub(crate) limit: ConnectionLimit,
 }
 
 /// A successful exchange: a JSON body read whole (inside the timeout), or an
@@ -52,15 +55,16 @@ pub(crate) enum Answer {
         content_type: Option<reqwest::header::HeaderValue>,
         body: bytes::Bytes,
     },
-    /// A `text/event-stream` answer, not read yet.
-    Stream(reqwest::Response),
+    /// A `text/event-stream` answer, not read yet, and the connection permit
+    /// its reader holds until the stream ends ([`crate::limit`]).
+    Stream(reqwest::Response, Permit),
 }
 
 impl Answer {
     /// As a `reqwest::Response` (a read body is served from memory).
     pub(crate) fn into_response(self) -> reqwest::Response {
         match self {
-            Answer::Stream(response) => response,
+            Answer::Stream(response, _permit) => response,
             Answer::Body {
                 status,
                 content_type,
@@ -102,10 +106,12 @@ impl tower::Service<HttpRequestFactory> for Transport {
                     .await
                     .map_err(|e| Error::Config(format!("could not build the request: {e}")))
             };
-            match this.send(build).await {
+            match this.send(build, None).await {
                 // async-openai reads and parses the body itself.
                 Ok(answer @ Answer::Body { .. }) => Ok(answer.into_response()),
-                Ok(Answer::Stream(response)) => Ok(response),
+                // Only unstreamed requests come this way (the runner's streams go
+                // through `Gateway::complete_stream`).
+                Ok(Answer::Stream(response, _permit)) => Ok(response),
                 Err(e) => Err(OpenAIError::Boxed(Box::new(e))),
             }
         })
@@ -114,7 +120,13 @@ impl tower::Service<HttpRequestFactory> for Transport {
 
 impl Transport {
     /// Sends a request (`build` makes it again for each attempt), retrying as the policy says.
-    pub(crate) async fn send<F, Fut>(&self, build: F) -> Result<Answer, Error>
+    ///
+    /// Each attempt has a connection permit, acquired before its timeout starts
+    /// (waiting for the pool is not the gateway being slow): the first one's is
+    /// `acquired` when the caller waited for it already, and each attempt gives
+    /// its permit back before waiting to retry. A JSON answer has been read when
+    /// this returns, so its permit is released; a stream's goes with it.
+    pub(crate) async fn send<F, Fut>(&self, build: F, mut acquired: Permit) -> Result<Answer, Error>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<reqwest::Request, Error>>,
@@ -122,9 +134,16 @@ impl Transport {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
+            let permit = match acquired.take() {
+                Some(permit) => Some(permit),
+                None => self.limit.acquire().await,
+            };
             let request = build().await?;
             let failure =
                 match tokio::time::timeout(self.timeout, self.exchange(request, attempt)).await {
+                    Ok(Ok(Answer::Stream(response, _))) => {
+                        return Ok(Answer::Stream(response, permit));
+                    }
                     Ok(Ok(answer)) => return Ok(answer),
                     Ok(Err(failure)) => failure,
                     Err(_elapsed) => Failure {
@@ -136,6 +155,7 @@ impl Transport {
                         retry_after: None,
                     },
                 };
+            drop(permit);
             // Some servers echo the request, Authorization included, in their errors.
             let failure = Failure {
                 error: failure
@@ -212,7 +232,7 @@ impl Transport {
                 .is_some_and(|v| v.starts_with("text/event-stream"));
             if is_stream {
                 record_exchange(&id);
-                return Ok(Answer::Stream(response));
+                return Ok(Answer::Stream(response, None));
             }
             let content_type = response.headers().get(CONTENT_TYPE).cloned();
             let body = self.read_body(response, &url).await?;

@@ -439,3 +439,123 @@ async fn a_database_that_cannot_be_opened_is_a_clear_error() {
     let error = SqliteStore::open(&not_a_database).expect_err("not SQLite");
     assert!(error.to_string().contains("not a database"), "{error}");
 }
+
+/// An assistant whose `refund` tool needs approval; it counts its real calls.
+fn refunder(refunds: std::sync::Arc<std::sync::atomic::AtomicUsize>) -> AgentSet {
+    let refund = FunctionTool::sync(
+        "refund",
+        "Refunds an order.",
+        json!({"type": "object", "properties": {}, "additionalProperties": false}),
+        move |_| {
+            refunds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok("refunded".to_string())
+        },
+    )
+    .needs_approval(true);
+    AgentSet::new("A".to_string()).agent(Agent::named("A").instructions("Be brief.").tool(refund))
+}
+
+#[tokio::test]
+async fn a_run_stopped_for_approval_in_a_session_is_appended_when_it_resumes() {
+    use respan_runtime::{RunOutcome, RunState};
+    let (fake, gateway) = fake().await;
+    let refunds = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let agents = refunder(refunds.clone());
+    fake.push_text("Hi Ada.");
+    fake.push(FakeResponse::tool_calls([("refund", "{}")]));
+    fake.push_text("Done: refunded.");
+    fake.push_text("You asked for a refund.");
+    let session = MemorySession::new("user-9");
+    let runner = Runner::new().session(&session);
+    runner
+        .run(&gateway, &agents, "My name is Ada.")
+        .await
+        .expect("first run");
+
+    let outcome = runner
+        .run_resumable(&gateway, &agents, "Refund my order.")
+        .await
+        .expect("run");
+    let RunOutcome::Interrupted(state) = outcome else {
+        panic!("the refund needs approval")
+    };
+    assert_eq!(refunds.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(
+        session.get_items(None).await.expect("items").len(),
+        2,
+        "nothing appended while the run waits"
+    );
+    // The run saw the session's history.
+    assert_eq!(
+        messages(&fake, 1)[2],
+        json!({"role": "assistant", "content": "Hi Ada."})
+    );
+
+    // Decided later, in another process: the state travels as JSON.
+    let mut state: RunState = RunState::from_json(&state.to_json().expect("json")).expect("state");
+    state.approve_all();
+
+    // Another session's runner refuses it, and so does a runner outside sessions.
+    let other = MemorySession::new("user-10");
+    let error = Runner::new()
+        .session(&other)
+        .resume(&gateway, &agents, state.clone())
+        .await
+        .expect_err("another session");
+    assert!(
+        matches!(&error, Error::RunState(m) if m.contains("user-9") && m.contains("user-10")),
+        "{error}"
+    );
+    assert!(other.get_items(None).await.expect("items").is_empty());
+
+    let RunOutcome::Completed(result) = runner
+        .resume(&gateway, &agents, state)
+        .await
+        .expect("resume")
+    else {
+        panic!("approved: the run completes")
+    };
+    assert_eq!(result.final_output, "Done: refunded.");
+    assert_eq!(refunds.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let stored = session.get_items(None).await.expect("items");
+    assert_eq!(stored.len(), 6, "{stored:?}");
+    assert_eq!(stored[2], InputItem::user("Refund my order."));
+    assert!(matches!(&stored[4], InputItem::Tool { content, .. } if content == "refunded"));
+    assert_eq!(stored[5], InputItem::assistant("Done: refunded."));
+    assert_eq!(result.to_input_list(), stored);
+
+    // The next run continues the whole conversation.
+    runner
+        .run(&gateway, &agents, "What did I ask?")
+        .await
+        .expect("next run");
+    assert_eq!(
+        messages(&fake, 3).as_array().expect("messages").len(),
+        1 + 6 + 1
+    );
+}
+
+#[tokio::test]
+async fn a_session_runner_refuses_a_state_from_outside_any_session() {
+    use respan_runtime::RunOutcome;
+    let (fake, gateway) = fake().await;
+    let agents = refunder(Default::default());
+    fake.push(FakeResponse::tool_calls([("refund", "{}")]));
+    let RunOutcome::Interrupted(state) = Runner::new()
+        .run_resumable(&gateway, &agents, "Refund my order.")
+        .await
+        .expect("run")
+    else {
+        panic!("the refund needs approval")
+    };
+    let session = MemorySession::new("user-11");
+    let error = Runner::new()
+        .session(&session)
+        .resume(&gateway, &agents, state)
+        .await
+        .expect_err("not a session's run");
+    assert!(
+        matches!(&error, Error::RunState(m) if m.contains("Runner::resume")),
+        "{error}"
+    );
+}

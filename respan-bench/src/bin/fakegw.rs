@@ -49,6 +49,28 @@ const ANSWER_WORDS: usize = 64;
 static REQUESTS: AtomicU64 = AtomicU64::new(0);
 static BYTES_IN: AtomicU64 = AtomicU64::new(0);
 static FIRST_REQUEST_UNIX_NS: AtomicU64 = AtomicU64::new(0);
+/// Connections accepted, and chat requests being answered now and at most at
+/// once (how many connections a client really opened and used).
+static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
+static IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
+static MAX_IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a chat request in flight until its response (headers) is returned.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        let now = IN_FLIGHT.fetch_add(1, Ordering::Relaxed) + 1;
+        MAX_IN_FLIGHT.fetch_max(now, Ordering::Relaxed);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 #[derive(Deserialize)]
 struct ChatRequest<'a> {
@@ -237,6 +259,8 @@ fn stats() -> Bytes {
             "bytes_in": BYTES_IN.load(Ordering::Relaxed),
             "cpu_ns": respan_bench::process_cpu_ns(),
             "first_request_unix_ns": FIRST_REQUEST_UNIX_NS.load(Ordering::Relaxed),
+            "connections": CONNECTIONS.load(Ordering::Relaxed),
+            "max_in_flight": MAX_IN_FLIGHT.load(Ordering::Relaxed),
             "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
         })
         .to_string(),
@@ -254,6 +278,8 @@ async fn handle(
             REQUESTS.store(0, Ordering::Relaxed);
             BYTES_IN.store(0, Ordering::Relaxed);
             FIRST_REQUEST_UNIX_NS.store(0, Ordering::Relaxed);
+            CONNECTIONS.store(0, Ordering::Relaxed);
+            MAX_IN_FLIGHT.store(0, Ordering::Relaxed);
             return Ok(full(StatusCode::OK, "application/json", stats()));
         }
         (&Method::POST, p) if p.ends_with("/chat/completions") => {}
@@ -276,6 +302,7 @@ async fn handle(
             .unwrap_or_default();
         FIRST_REQUEST_UNIX_NS.store(now.as_nanos() as u64, Ordering::Relaxed);
     }
+    let _in_flight = InFlight::enter();
     let body = match request.into_body().collect().await {
         Ok(body) => body.to_bytes(),
         Err(_) => return Ok(full(StatusCode::BAD_REQUEST, "text/plain", Bytes::new())),
@@ -385,6 +412,7 @@ fn main() {
                 continue;
             };
             let _ = stream.set_nodelay(true);
+            CONNECTIONS.fetch_add(1, Ordering::Relaxed);
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |r| handle(r, latency));
                 let _ = hyper::server::conn::http1::Builder::new()

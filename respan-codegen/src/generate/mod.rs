@@ -145,6 +145,7 @@ pub fn stub(spec: Option<&Spec>, fallback_name: &str, options: &Options) -> Opti
             pub struct Workflow;
             impl Workflow {
                 pub fn new(_vars: Vars) -> Self { Workflow }
+                pub fn with_runner(self, _runner: ::respan::Runner) -> Self { self }
                 pub async fn run(
                     &self,
                     _gateway: &::respan::Gateway,
@@ -1041,7 +1042,7 @@ impl Module<'_> {
                     .workflow_name(#workflow)
                     #max_turns
                     #(.agent(#agents))*;
-                Workflow { agents }
+                Workflow { agents, runner: ::respan::Runner::new() }
             }
         };
         let typed = !stub && self.has_outputs();
@@ -1065,8 +1066,8 @@ impl Module<'_> {
             TokenStream::new()
         };
         // The same bodies run plainly or in a session: only the runner differs.
-        let plain = quote! { ::respan::Runner::new() };
-        let in_session = quote! { ::respan::Runner::new().session(session) };
+        let plain = quote! { self.runner };
+        let in_session = quote! { self.runner.clone().session(session) };
         let run_with_body = |runner: &TokenStream| {
             let run = quote! { #runner.run_with(gateway, &self.agents, input, context).await };
             if typed {
@@ -1079,13 +1080,13 @@ impl Module<'_> {
             (
                 quote! { ::respan::RunOutcome<Agent, Output> },
                 quote! {
-                    ::respan::Runner::new()
+                    self.runner
                         .run_resumable_with(gateway, &self.agents, input, context)
                         .await?
                         .map_completed(typed_output)
                 },
                 quote! {
-                    ::respan::Runner::new()
+                    self.runner
                         .resume_with(gateway, &self.agents, state, context)
                         .await?
                         .map_completed(typed_output)
@@ -1095,12 +1096,12 @@ impl Module<'_> {
             (
                 quote! { ::respan::RunOutcome<Agent> },
                 quote! {
-                    ::respan::Runner::new()
+                    self.runner
                         .run_resumable_with(gateway, &self.agents, input, context)
                         .await
                 },
                 quote! {
-                    ::respan::Runner::new()
+                    self.runner
                         .resume_with(gateway, &self.agents, state, context)
                         .await
                 },
@@ -1147,6 +1148,8 @@ impl Module<'_> {
             #[derive(Clone, Debug)]
             pub struct Workflow<C = ()> {
                 agents: ::respan::AgentSet<Agent, C>,
+                /// The settings every run starts from ([`Workflow::with_runner`]).
+                runner: ::respan::Runner,
             }
 
             #typed_output
@@ -1237,6 +1240,15 @@ impl Module<'_> {
                 /// not compile.
                 pub fn with_context(vars: Vars) -> Self #context_bounds {
                     #build
+                }
+
+                /// Every run of this workflow from now on starts from `runner`'s
+                /// settings: a trace context for its spans (`Runner::trace`), a
+                /// different bound on model requests (`Runner::max_turns`), e.g.
+                /// `Workflow::new(vars).with_runner(respan::Runner::new().trace(context))`.
+                pub fn with_runner(mut self, runner: ::respan::Runner) -> Self {
+                    self.runner = runner;
+                    self
                 }
 
                 /// Runs the workflow with a context its tools read, from its entry

@@ -8,6 +8,7 @@ use crate::items::{Input, InputItem};
 use crate::result::{RunOutcome, RunResult};
 use crate::runner::Runner;
 use crate::session::{Session, cut_at_safe_start};
+use crate::state::{RunState, SessionMark};
 use crate::stream::{Progress, RunEvent, RunStream};
 
 impl Runner {
@@ -25,8 +26,9 @@ impl Runner {
     ///   the session as it was (the SDK saves after each turn instead; here a
     ///   session never holds a half run, e.g. a tool call without its result).
     /// - A tool that needs approval fails the run with
-    ///   [`Error::ApprovalRequired`], as [`Runner::run`] does: runs in a session
-    ///   are not resumable yet, and such a run appends nothing.
+    ///   [`Error::ApprovalRequired`], as [`Runner::run`] does, and appends
+    ///   nothing; [`SessionRunner::run_resumable`] stops it for approval
+    ///   instead, and [`SessionRunner::resume`] appends it once it completes.
     ///
     /// ```no_run
     /// # async fn demo(gateway: respan_runtime::Gateway, agents: respan_runtime::AgentSet) -> Result<(), respan_runtime::Error> {
@@ -160,6 +162,121 @@ impl<'s> SessionRunner<'s> {
             }),
             receiver,
         )
+    }
+
+    /// Runs like [`SessionRunner::run`], but a tool call that needs approval
+    /// stops the run ([`Runner::run_resumable`]): `RunOutcome::Interrupted`
+    /// carries a [`RunState`] that remembers this session. Nothing is appended
+    /// until the run completes, here or in [`SessionRunner::resume`]; the
+    /// session is not locked while the calls wait for a decision, so other
+    /// runs may continue the conversation meanwhile (the resumed run's items
+    /// are appended after theirs).
+    ///
+    /// ```no_run
+    /// # async fn demo(gateway: respan_runtime::Gateway, agents: respan_runtime::AgentSet) -> Result<(), respan_runtime::Error> {
+    /// use respan_runtime::{MemorySession, RunOutcome, Runner};
+    /// let session = MemorySession::new("user-42");
+    /// let runner = Runner::new().session(&session);
+    /// let mut outcome = runner.run_resumable(&gateway, &agents, "Refund order 42").await?;
+    /// while let RunOutcome::Interrupted(mut state) = outcome {
+    ///     state.approve_all(); // or ask someone, per call
+    ///     outcome = runner.resume(&gateway, &agents, state).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_resumable<K: AgentKey>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K>,
+        input: impl Into<Input>,
+    ) -> Result<RunOutcome<K>, Error> {
+        self.run_resumable_with(gateway, agents, input, &()).await
+    }
+
+    /// [`SessionRunner::run_resumable`] with a context (see [`Runner::run_with`]).
+    pub async fn run_resumable_with<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        input: impl Into<Input>,
+        context: &C,
+    ) -> Result<RunOutcome<K>, Error> {
+        let _turn = self.session.run_lock().lock_owned().await;
+        let (items, loaded) = self.history(input.into()).await?;
+        let outcome = self
+            .runner
+            .run_resumable_with(gateway, agents, items, context)
+            .await?;
+        self.settle(outcome, loaded).await
+    }
+
+    /// Continues a run that [`SessionRunner::run_resumable`] stopped for
+    /// approval (here, or from the state's JSON in another process), in the
+    /// same session; when it completes, its input and messages are appended.
+    /// A state from another session, or from a run outside any session, is
+    /// an [`Error::RunState`].
+    pub async fn resume<K: AgentKey>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K>,
+        state: RunState<K>,
+    ) -> Result<RunOutcome<K>, Error> {
+        self.resume_with(gateway, agents, state, &()).await
+    }
+
+    /// [`SessionRunner::resume`] with a context (see [`Runner::run_with`]).
+    pub async fn resume_with<K: AgentKey, C: Sync>(
+        &self,
+        gateway: &Gateway,
+        agents: &AgentSet<K, C>,
+        state: RunState<K>,
+        context: &C,
+    ) -> Result<RunOutcome<K>, Error> {
+        let id = self.session.session_id();
+        let loaded = match &state.session {
+            Some(mark) if mark.id == id => mark.loaded,
+            Some(mark) => {
+                return Err(Error::RunState(format!(
+                    "this run was started in session {:?}, not {id:?}: resume it with a \
+                     runner of that session",
+                    mark.id
+                )));
+            }
+            None => {
+                return Err(Error::RunState(
+                    "this run was not started in a session: resume it with Runner::resume \
+                     (or start it with a session runner's run_resumable)"
+                        .to_string(),
+                ));
+            }
+        };
+        let _turn = self.session.run_lock().lock_owned().await;
+        let outcome = self
+            .runner
+            .resume_with(gateway, agents, state, context)
+            .await?;
+        self.settle(outcome, loaded).await
+    }
+
+    /// A completed run is appended; an interrupted one remembers the session.
+    async fn settle<K>(
+        &self,
+        outcome: RunOutcome<K>,
+        loaded: usize,
+    ) -> Result<RunOutcome<K>, Error> {
+        match outcome {
+            RunOutcome::Completed(result) => {
+                self.save(&result, loaded).await?;
+                Ok(RunOutcome::Completed(result))
+            }
+            RunOutcome::Interrupted(mut state) => {
+                state.session = Some(SessionMark {
+                    id: self.session.session_id().to_string(),
+                    loaded,
+                });
+                Ok(RunOutcome::Interrupted(state))
+            }
+        }
     }
 
     /// The session's history (cut by the limit at a safe start), then the
