@@ -737,7 +737,14 @@ impl GatewayBuilder {
         }
         #[cfg(any(feature = "tls-aws-lc", feature = "tls-ring"))]
         {
-            http = http.tls_backend_preconfigured(crate::tls::client_config(&roots)?);
+            // A plain-HTTP gateway needs no trust store: not loading one keeps a
+            // process's start (its time to the first request) short.
+            let tls = if parsed.scheme() == "https" || !roots.is_empty() {
+                crate::tls::client_config(&roots)?
+            } else {
+                crate::tls::no_roots_config()?
+            };
+            http = http.tls_backend_preconfigured(tls);
         }
         #[cfg(not(any(feature = "tls-aws-lc", feature = "tls-ring")))]
         let _: Vec<crate::tls::Root> = roots;

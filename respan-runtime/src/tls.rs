@@ -110,6 +110,23 @@ pub(crate) fn client_config(extra_roots: &[Root]) -> Result<rustls::ClientConfig
     Ok(config)
 }
 
+/// The configuration of a client that only speaks plain HTTP (an `http://`
+/// gateway, e.g. a local one): reqwest wants one all the same, but loading the
+/// platform's roots (reading the system's certificate store, milliseconds at
+/// start-up) would be for nothing. It trusts no root, so an `https://` URL
+/// reached anyway (a redirect) fails verification: never trusted by mistake.
+#[cfg(any(feature = "tls-aws-lc", feature = "tls-ring"))]
+pub(crate) fn no_roots_config() -> Result<rustls::ClientConfig, Error> {
+    let provider = std::sync::Arc::new(provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Config(format!("could not set up TLS: {e}")))?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 #[cfg(all(
     any(feature = "tls-aws-lc", feature = "tls-ring"),
     any(all(unix, not(target_os = "android")), target_os = "windows")
