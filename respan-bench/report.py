@@ -83,7 +83,7 @@ def report():
     w("")
     w(f"**Machine**: {m.get('nproc', '?')} cores (`nproc`), {m.get('cpu', '?')}; {m.get('rustc', '')}; "
       f"measured {m.get('date', '?')} at commit {m.get('commit', '?')}; load average at start {m.get('load', '?')} "
-      "(other engineers' builds share the machine: CPU time, not wall time, is the figure).")
+      "(a 2-core VM: CPU time, not wall time, is the figure wherever the issue allows).")
     w("")
     w("**Method.** The fake gateway (`fakegw`) is a multi-threaded hyper server in its own process,")
     w("answering from the request alone (see its doc comment) with a fixed latency (0, 1 or 50 ms).")
@@ -269,8 +269,8 @@ def report():
             w(f"{raw['future_bytes'] if raw else '?'} B), the boxed future of its model request (~2.1 KB,")
             w(f"`runner::turns`), and some 35 small allocations (~2 KB: history, items, names).")
             w(f"Peak heap can exceed RSS: buffers reserved but never written are not resident.")
-            w(f"Throughput is higher with the limit: reused connections cost less than 10 000 opened at")
-            w(f"once (the listen backlog overflows and SYNs are retried after 1, 2, 4 ... s).")
+            w(f"Throughput is higher with the limit: the client CPU per run above is lower when ~1 000")
+            w(f"connections are reused than when 10 000 are opened (and closed) at once.")
         w("")
 
     # 5. Startup
@@ -289,6 +289,10 @@ def report():
           f"{f(max((r.get('import_agents_s', 0) for r in pick('cpu')), default=0), 1)} s of wall time in the CPU run above (load ~20).")
         w("")
     if rs:
+        w("The example builds its gateway from `RESPAN_BASE_URL` (here the fake gateway, `http://`):")
+        w("a plain-HTTP gateway loads no trust store, while an `https://` one (the real Respan")
+        w("gateway) reads the system's roots first (rustls-platform-verifier; 147 files opened here, by strace).")
+        w("")
         w("| process | time to first request | peak RSS |")
         w("|---|---|---|")
         w(f"| `support` example (release) | {f(rs['first_request_ms_p50'], 2)} ms | {f(rs['peak_rss_mb_p50'])} MB |")

@@ -50,7 +50,7 @@
 //!   matching requests by content, and a run that diverges fails with
 //!   [`Error::ReplayMismatch`] naming the first field that differs.
 //! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
-//! - [`expect`](crate::expect) (feature `offline`): what a workflow test expects of a
+//! - `expect` (feature `offline`): what a workflow test expects of a
 //!   run (`[[tests]]` of a workflow file), checked by `respan test` and by the
 //!   `#[test]`s a compiled workflow can generate.
 //! - [`Session`]s: conversation memory across runs ([`Runner::session`]), in

@@ -3,11 +3,11 @@
 //! The proc macro in `respan-macros` only hands its tokens to [`expand`]. The
 //! work is in three steps, one module each:
 //!
-//! - [`args`]: the attribute's own arguments (`name`, `description`, `timeout_secs`),
-//! - [`signature`]: what the function's signature means (an optional context
+//! - `args`: the attribute's own arguments (`name`, `description`, `timeout_secs`),
+//! - `signature`: what the function's signature means (an optional context
 //!   `&Ctx`, then plain owned arguments or one `Args(x): Args<T>`; what it
 //!   returns), with every mistake found at once, each at its token,
-//! - [`emit`]: the generated code: the function unchanged (doc comments on its
+//! - `emit`: the generated code: the function unchanged (doc comments on its
 //!   parameters removed: they become argument descriptions), and a companion
 //!   `struct <fn_name> {}` implementing `::respan::ToolFn<C>`.
 //!
