@@ -239,3 +239,16 @@ mod without_tls {
         assert_eq!(result.final_output, "plain");
     }
 }
+
+/// With the default provider, a reqwest client built elsewhere in the program
+/// (without a TLS configuration of its own, as libraries do) still finds one:
+/// the gateway passing its own configuration must not leave reqwest without.
+#[cfg(feature = "tls-aws-lc")]
+#[test]
+fn other_reqwest_clients_in_the_program_still_have_a_provider() {
+    let gateway = respan_runtime::Gateway::new("https://127.0.0.1:9/api", "sk-test");
+    assert!(gateway.is_ok(), "{:?}", gateway.err());
+    // reqwest panics here when it has TLS but no provider.
+    let client = reqwest::Client::builder().build();
+    assert!(client.is_ok(), "{:?}", client.err());
+}
