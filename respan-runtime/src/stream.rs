@@ -101,9 +101,12 @@ impl<K, O> RunEvent<K, O> {
 /// the run's own output.
 pub(crate) type Progress<K> = RunEvent<K, Infallible>;
 
-/// A progress event as an event of a stream with any output type.
-fn widen<K, O>(event: Progress<K>) -> RunEvent<K, O> {
-    match event {
+/// The same event with another output type, or the run's result: the one
+/// variant that carries an output.
+pub(crate) fn recast<K, O, P>(
+    event: RunEvent<K, O>,
+) -> Result<RunEvent<K, P>, Box<RunResult<K, O>>> {
+    Ok(match event {
         RunEvent::AgentUpdated { agent, name } => RunEvent::AgentUpdated { agent, name },
         RunEvent::TextDelta { agent, delta } => RunEvent::TextDelta { agent, delta },
         RunEvent::ToolCallDelta {
@@ -120,7 +123,15 @@ fn widen<K, O>(event: Progress<K>) -> RunEvent<K, O> {
             arguments_delta,
         },
         RunEvent::Item(item) => RunEvent::Item(item),
-        RunEvent::Completed(result) => match result.final_output {},
+        RunEvent::Completed(result) => return Err(result),
+    })
+}
+
+/// A progress event as an event of a stream with any output type.
+fn widen<K, O>(event: Progress<K>) -> RunEvent<K, O> {
+    match recast(event) {
+        Ok(event) => event,
+        Err(result) => match result.final_output {},
     }
 }
 

@@ -9,7 +9,7 @@ use crate::result::{RunOutcome, RunResult};
 use crate::runner::Runner;
 use crate::session::{Session, cut_at_safe_start};
 use crate::state::{RunState, SessionMark};
-use crate::stream::{Progress, RunEvent, RunStream};
+use crate::stream::{RunStream, recast};
 
 impl Runner {
     /// This runner's runs, in `session`: each loads the conversation so far
@@ -145,7 +145,7 @@ impl<'s> SessionRunner<'s> {
                     .runner
                     .run_streamed_with(gateway, agents, items, context);
                 while let Some(event) = run.next_event().await {
-                    match progress(event?) {
+                    match recast(event?) {
                         Ok(event) => {
                             // The caller may have stopped listening; the run still completes.
                             let _ = events.send(event);
@@ -295,27 +295,4 @@ impl<'s> SessionRunner<'s> {
     async fn save<K>(&self, result: &RunResult<K>, loaded: usize) -> Result<(), Error> {
         self.session.add_items(&result.history[loaded..]).await
     }
-}
-
-/// An event of the inner run as one of the outer stream, or the run's result.
-fn progress<K>(event: RunEvent<K>) -> Result<Progress<K>, Box<RunResult<K>>> {
-    Ok(match event {
-        RunEvent::Completed(result) => return Err(result),
-        RunEvent::AgentUpdated { agent, name } => RunEvent::AgentUpdated { agent, name },
-        RunEvent::TextDelta { agent, delta } => RunEvent::TextDelta { agent, delta },
-        RunEvent::ToolCallDelta {
-            agent,
-            index,
-            call_id,
-            name,
-            arguments_delta,
-        } => RunEvent::ToolCallDelta {
-            agent,
-            index,
-            call_id,
-            name,
-            arguments_delta,
-        },
-        RunEvent::Item(item) => RunEvent::Item(item),
-    })
 }
