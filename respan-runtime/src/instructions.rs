@@ -67,7 +67,7 @@ pub(crate) async fn compute<K: AgentKey, C>(
             agent: agent.name().to_string(),
             message: format!(
                 "the instructions function panicked: {}",
-                panic_message(&panic)
+                panic_message(&*panic)
             ),
         })
 }
