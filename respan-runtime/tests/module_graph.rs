@@ -70,13 +70,19 @@ fn reach(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> BTreeSet<Str
 #[test]
 fn no_module_imports_one_that_imports_it_back() {
     let graph = graph();
-    assert!(graph.contains_key("runner") && graph.contains_key("run"), "{graph:?}");
+    assert!(
+        graph.contains_key("runner") && graph.contains_key("run"),
+        "{graph:?}"
+    );
     let circles: Vec<String> = graph
         .keys()
         .filter(|module| reach(&graph, module).contains(*module))
         .cloned()
         .collect();
-    assert!(circles.is_empty(), "modules on an import circle: {circles:?}\n{graph:#?}");
+    assert!(
+        circles.is_empty(),
+        "modules on an import circle: {circles:?}\n{graph:#?}"
+    );
 }
 
 #[test]
