@@ -14,7 +14,7 @@
 //!   a valid value, streams when asked, and otherwise says it is the offline
 //!   gateway. [`OfflineExt`] adds [`Gateway::from_env_or_offline`](OfflineExt::from_env_or_offline)
 //!   (the real gateway with a key, this one without) and
-//!   [`offline_notice`](OfflineExt::offline_notice) to [`Gateway`].
+//!   [`offline_notice`](OfflineExt::offline_notice) to [`Gateway`](respan_runtime::Gateway).
 //! - [`expect`] (the facade's `offline`): what a workflow test expects of a run
 //!   (`[[tests]]` of a workflow file), checked by `respan test` and by the
 //!   `#[test]`s a compiled workflow can generate, on the offline gateway.
