@@ -62,13 +62,14 @@
 #![warn(missing_docs)]
 
 mod agent;
+/// Lifecycle hooks ([`RunHooks`]).
+pub use agent::hooks;
 mod approval;
 mod cassette;
+mod defaults;
 mod error;
 mod gateway;
 mod history;
-pub mod hooks;
-mod instructions;
 mod items;
 pub mod journal;
 mod limit;
@@ -91,6 +92,7 @@ pub mod telemetry;
 #[cfg(not(feature = "otel"))]
 #[path = "telemetry_off.rs"]
 pub mod telemetry;
+mod text;
 mod tls;
 mod tool;
 mod trace;
