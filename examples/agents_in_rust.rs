@@ -10,7 +10,7 @@
 
 use std::process::ExitCode;
 
-use respan::{AgentDef, AgentSetExt, Gateway, RunItem, respan_agent, respan_tool};
+use respan::{AgentDef, AgentSetExt, Gateway, OfflineExt, RunItem, respan_agent, respan_tool};
 
 /// Checks the status of the Respan API in a region.
 #[respan_tool]

@@ -12,7 +12,7 @@
 
 use std::process::ExitCode;
 
-use respan::{Gateway, RunOutcome, RunState, respan_tool};
+use respan::{Gateway, OfflineExt, RunOutcome, RunState, respan_tool};
 
 /// Refunds an order in full.
 #[respan_tool]

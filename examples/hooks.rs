@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use respan::{
-    Agent, AgentKey, Gateway, HookResult, InputItem, ModelResponse, RunContext, RunHooks, Runner,
-    ToolCall, async_trait,
+    Agent, AgentKey, Gateway, HookResult, InputItem, ModelResponse, OfflineExt, RunContext,
+    RunHooks, Runner, ToolCall, async_trait,
 };
 
 respan::workflow!("workflows/support.toml");

@@ -14,7 +14,7 @@
 
 use std::process::ExitCode;
 
-use respan::{Gateway, Placement, RespanParams};
+use respan::{Gateway, OfflineExt, Placement, RespanParams};
 
 respan::workflow!("workflows/prompts.toml");
 

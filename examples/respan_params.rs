@@ -10,7 +10,7 @@
 
 use std::process::ExitCode;
 
-use respan::Gateway;
+use respan::{Gateway, OfflineExt};
 
 respan::workflow!("workflows/respan_params.toml");
 

@@ -15,7 +15,7 @@
 
 use std::process::ExitCode;
 
-use respan::{Gateway, InputItem, Session, SqliteSession};
+use respan::{Gateway, InputItem, OfflineExt, Session, SqliteSession};
 
 respan::workflow!("workflows/quickstart.toml");
 

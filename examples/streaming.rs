@@ -14,7 +14,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use respan::{Gateway, RunEvent, RunItem};
+use respan::{Gateway, OfflineExt, RunEvent, RunItem};
 
 respan::workflow!("workflows/support.toml");
 

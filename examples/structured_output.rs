@@ -13,7 +13,7 @@
 
 use std::process::ExitCode;
 
-use respan::Gateway;
+use respan::{Gateway, OfflineExt};
 
 /// Billing's answer. Doc comments become the schema's descriptions.
 #[derive(Clone, Debug, serde::Deserialize, schemars::JsonSchema)]

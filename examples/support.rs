@@ -13,7 +13,7 @@
 
 use std::process::ExitCode;
 
-use respan::{Gateway, RunItem};
+use respan::{Gateway, OfflineExt, RunItem};
 
 respan::workflow!("workflows/support.toml");
 

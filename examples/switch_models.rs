@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 
-use respan::Gateway;
+use respan::{Gateway, OfflineExt};
 
 respan::workflow!("workflows/switch_models.toml");
 

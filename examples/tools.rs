@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-use respan::{Gateway, RunItem, respan_tool};
+use respan::{Gateway, OfflineExt, RunItem, respan_tool};
 
 /// The application's state that tools read: here, a table of invoices.
 struct Invoices {

@@ -33,11 +33,14 @@
 //!   is given to respan's HTTP clients only, never installed process-wide, and
 //!   certificates are checked against the platform's roots (plus
 //!   [`GatewayBuilder::add_root_certificate`]).
-//! - `offline`: `OfflineGateway` and `Gateway::from_env_or_offline()`, a
-//!   deterministic OpenAI-compatible gateway on 127.0.0.1 for running without a
-//!   key (examples, demos, `respan run --offline`). A development tool: the runtime
-//!   sends it the same requests as any gateway.
-//! - `testing`: `testing::FakeGateway`, a scripted gateway for your tests.
+//! - `offline`: `OfflineGateway` and `Gateway::from_env_or_offline()` (a method
+//!   of the `OfflineExt` trait: `use respan::OfflineExt as _;`), a deterministic
+//!   OpenAI-compatible gateway on 127.0.0.1 for running without a key (examples,
+//!   demos, `respan run --offline`), and `expect`, what a workflow's `[[tests]]`
+//!   check. A development tool, from the crate `respan-offline`: the runtime
+//!   sends it the same requests as any gateway and does not know it exists.
+//! - `testing`: `testing::FakeGateway` (also from `respan-offline`), a scripted
+//!   gateway for your tests.
 //! - `sqlite`: `SqliteSession`, conversation memory in a SQLite database file
 //!   (rusqlite with the SQLite it bundles). [`MemorySession`] needs no feature.
 
@@ -45,6 +48,36 @@
 //!   JSON to Respan or any OpenTelemetry collector (`RESPAN_TRACING=1`).
 
 pub use respan_runtime::*;
+
+#[cfg(feature = "testing")]
+pub use respan_offline::testing;
+/// The development gateways (crate `respan-offline`).
+#[cfg(feature = "offline")]
+pub use respan_offline::{OfflineExt, OfflineGateway, expect};
+
+/// Generated `[[tests]]` run on the offline gateway: with the `offline`
+/// feature this is nothing; without it, the error that says how to turn it on.
+#[cfg(feature = "offline")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __workflow_tests_need_offline {
+    ($path:literal) => {};
+}
+
+/// Generated `[[tests]]` run on the offline gateway: with the `offline`
+/// feature this is nothing; without it, the error that says how to turn it on.
+#[cfg(not(feature = "offline"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __workflow_tests_need_offline {
+    ($path:literal) => {
+        ::core::compile_error!(::core::concat!(
+            "the [[tests]] of ",
+            $path,
+            " run on respan's offline gateway, which needs respan's `offline` feature: add it for tests in Cargo.toml, `[dev-dependencies] respan = { version = \"0.1\", features = [\"offline\"] }`"
+        ));
+    };
+}
 
 mod agent_def;
 pub use agent_def::{AgentDef, AgentSetExt, ToAgent};

@@ -1,8 +1,8 @@
 //! `#[respan_agent]` with tools, a typed output and `tool_use_behavior`: the
 //! attribute's arguments have their effect on the wire and in the result.
 
+use respan::testing::{FakeGateway, FakeResponse};
 use respan::{AgentDef, Gateway, Runner, respan_agent, respan_tool};
-use respan_runtime::testing::{FakeGateway, FakeResponse};
 use serde_json::json;
 
 async fn fake() -> (FakeGateway, Gateway) {

@@ -2,8 +2,8 @@
 //! `#[respan_tool]`, and a generated workflow's run stopped, saved as JSON
 //! (its `Agent` by id), resumed and completed.
 
+use respan::testing::{FakeGateway, FakeResponse};
 use respan::{Agent, AgentSet, Error, Gateway, RunOutcome, RunState, Runner, ToolFn, respan_tool};
-use respan_runtime::testing::{FakeGateway, FakeResponse};
 
 async fn fake() -> (FakeGateway, Gateway) {
     let fake = FakeGateway::start().await.expect("fake gateway");

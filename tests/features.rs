@@ -1,7 +1,7 @@
 //! A user crate depending on `respan` with default features does not get the
-//! offline gateway: `respan-runtime`'s `offline` feature (which alone compiles
-//! `respan-runtime/src/offline/` and `OfflineGateway`) is not enabled in its
-//! dependency graph, and is when the user asks for `features = ["offline"]`.
+//! offline gateway: the crate `respan-offline` (which alone holds `OfflineGateway`,
+//! the fake gateway and their HTTP server) is not in its dependency graph, and is
+//! when the user asks for `features = ["offline"]`.
 //!
 //! Fast and offline: `cargo tree` resolves features without compiling, with the
 //! workspace's lock file.
@@ -11,7 +11,7 @@ use std::process::Command;
 
 /// The features enabled in the graph of a package whose only dependency is
 /// `respan = { path = .., <extra> }`, as `cargo tree -e features` prints them
-/// (`respan-runtime feature "offline"`).
+/// (`respan feature "offline"`, `respan-offline v0.1.0 (..)`).
 fn features_of_a_user_crate(name: &str, extra: &str) -> String {
     let respan = Path::new(env!("CARGO_MANIFEST_DIR"));
     let package = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -47,17 +47,17 @@ fn features_of_a_user_crate(name: &str, extra: &str) -> String {
     stdout
 }
 
-const OFFLINE: &str = "respan-runtime feature \"offline\"";
+/// The development gateways' crate, as `cargo tree` names it.
+const OFFLINE: &str = "respan-offline v";
 
 #[test]
 fn default_features_leave_the_offline_gateway_out() {
     let tree = features_of_a_user_crate("uses-respan-default", "");
     assert!(!tree.contains(OFFLINE), "{tree}");
     assert!(!tree.contains("respan feature \"offline\""), "{tree}");
-    assert!(
-        !tree.contains("respan-runtime feature \"testing\""),
-        "{tree}"
-    );
+    assert!(!tree.contains("respan feature \"testing\""), "{tree}");
+    // Nor their HTTP server: the runtime itself serves nothing.
+    assert!(!tree.contains("hyper feature \"server\""), "{tree}");
 }
 
 #[test]

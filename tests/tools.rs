@@ -2,8 +2,8 @@
 //! request bodies equal to the Python Agents SDK's goldens), and TOML
 //! workflows whose `[tools.<name>]` bind them, run against the fake gateway.
 
+use respan::testing::{FakeGateway, FakeResponse};
 use respan::{Agent, AgentSet, Args, Gateway, Runner, Tool, ToolFn, respan_tool};
-use respan_runtime::testing::{FakeGateway, FakeResponse};
 use serde_json::{Value, json};
 
 /// The Python SDK's default model in the goldens.

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use respan_runtime::testing::FakeGateway;
+use respan_offline::testing::FakeGateway;
 use respan_runtime::{Agent, AgentSet, FunctionTool, Gateway};
 
 pub struct Harness {

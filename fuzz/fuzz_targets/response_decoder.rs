@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use respan_runtime::testing::FakeResponse;
+use respan_offline::testing::FakeResponse;
 
 fuzz_target!(|data: &[u8]| {
     let h = common::harness();

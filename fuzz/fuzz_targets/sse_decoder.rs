@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use libfuzzer_sys::fuzz_target;
-use respan_runtime::testing::FakeResponse;
+use respan_offline::testing::FakeResponse;
 
 fuzz_target!(|data: &[u8]| {
     let h = common::harness();

@@ -31,7 +31,7 @@
 //! let technical = agents.get(&"technical".to_string()).unwrap();
 //! assert_eq!(technical.instructions_text(), Some("Handle technical questions about Acme."));
 //!
-//! let gateway = respan_runtime::OfflineGateway::start().await?;
+//! let gateway = respan_offline::OfflineGateway::start().await?;
 //! let result = respan_runtime::run(&gateway, &agents, "My API calls fail.").await?;
 //! assert_eq!(result.last_agent, "technical");
 //! # Ok(()) }

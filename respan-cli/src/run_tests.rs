@@ -19,7 +19,8 @@ use respan_cli::workflow_tests::{self, Outcome};
 use respan_codegen::{Checked, Diagnostic, check_file};
 use std::net::{Ipv4Addr, SocketAddr};
 
-use respan_runtime::{API_KEY_ENV, Error, Gateway, GatewayBuilder, OfflineGateway};
+use respan_offline::OfflineGateway;
+use respan_runtime::{API_KEY_ENV, Error, Gateway, GatewayBuilder};
 
 use crate::ColorChoice;
 

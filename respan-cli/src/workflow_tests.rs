@@ -24,7 +24,7 @@
 //! max_requests = 1
 //! "#);
 //! let spec = checked.valid_spec().expect("no errors");
-//! let gateway = respan_runtime::OfflineGateway::start().await?;
+//! let gateway = respan_offline::OfflineGateway::start().await?;
 //! let outcome = respan_cli::workflow_tests::run(spec, &spec.tests[0], &gateway, Default::default()).await;
 //! let respan_cli::workflow_tests::Outcome::Failed(failures) = outcome else { panic!() };
 //! assert_eq!(failures.len(), 1);
@@ -35,7 +35,7 @@
 
 use respan_codegen::Spec;
 use respan_codegen::spec::{ExpectationSpec, Span, Spanned, TestSpec};
-use respan_runtime::expect::{Expectation, Mismatch};
+use respan_offline::expect::{Expectation, Mismatch};
 use respan_runtime::{Gateway, Input, InputItem, Runner};
 
 use crate::command::CommandSettings;

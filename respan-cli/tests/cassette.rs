@@ -6,7 +6,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use respan_runtime::testing::{FAKE_API_KEY, FakeGateway, FakeResponse};
+use respan_offline::testing::{FAKE_API_KEY, FakeGateway, FakeResponse};
 
 const QUESTION: &str = "I'm having trouble connecting to the API.";
 

@@ -7,7 +7,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use respan_runtime::testing::{FakeGateway, FakeResponse};
+use respan_offline::testing::{FakeGateway, FakeResponse};
 use serde_json::Value;
 
 const QUESTION: &str = "I'm having trouble connecting to the API.";

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use respan_runtime::testing::{FakeGateway, FakeResponse};
+use respan_offline::testing::{FakeGateway, FakeResponse};
 use serde_json::Value;
 
 const SECRET: &str = "sk-respan-SECRET-trace-42";

@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-use respan::{Gateway, respan_tool};
+use respan::{Gateway, OfflineExt, respan_tool};
 use respan_restate::DurableWorkflow;
 
 /// The application's state that the tool reads: a table of invoices.

@@ -8,10 +8,11 @@
 //! `cargo bench -p respan-runtime --bench run [-- RUNS]`; `BENCH_CASSETTE=1` measures
 //! the same runs recorded into a cassette and replayed from it instead.
 
+use respan_offline::OfflineGateway;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use respan_runtime::{Agent, AgentSet, Gateway, OfflineGateway};
+use respan_runtime::{Agent, AgentSet, Gateway};
 use serde_json::{Value, json};
 
 const QUESTION: &str = "I'm having trouble connecting to the API.";

@@ -9,13 +9,14 @@
 //! `cargo bench -p respan-runtime --bench tracing [-- RUNS] [--json]`
 //! (`--json`: one more line, a JSON object, for `scripts/bench.sh`)
 
+use respan_offline::OfflineGateway;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use respan_runtime::telemetry::TraceExport;
-use respan_runtime::{Agent, AgentSet, Gateway, OfflineGateway};
+use respan_runtime::{Agent, AgentSet, Gateway};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 const QUESTION: &str = "I'm having trouble connecting to the API.";

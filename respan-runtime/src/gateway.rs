@@ -96,9 +96,8 @@ struct Inner {
     timeout: Duration,
     retry: RetryPolicy,
     stream_usage: bool,
-    /// Keeps an embedded server (the offline gateway) alive as long as the gateway.
-    _guard: Option<Arc<dyn std::any::Any + Send + Sync>>,
-    offline: bool,
+    /// What [`GatewayBuilder::keep_alive`] was given: lives as long as the gateway.
+    kept_alive: Option<Arc<dyn std::any::Any + Send + Sync>>,
     /// The cassette recorded into or replayed, if any.
     cassette: Option<PathBuf>,
 }
@@ -112,7 +111,6 @@ impl std::fmt::Debug for Gateway {
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .field("stream_usage", &self.inner.stream_usage)
-            .field("offline", &self.inner.offline)
             .field("cassette", &self.inner.transport.cassette)
             .field("max_connections", &self.max_connections())
             .finish()
@@ -229,32 +227,11 @@ impl Gateway {
         self.inner.stream_usage
     }
 
-    /// Whether this gateway is the embedded offline gateway (always `false`
-    /// without the `offline` feature). For what to tell the user only: the
-    /// runtime sends every gateway the same requests.
-    pub fn is_offline(&self) -> bool {
-        self.inner.offline
-    }
-
-    /// For programs that fall back to the offline gateway: one line telling the
-    /// user so and how to use the real gateway; `None` for any other gateway.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), respan_runtime::Error> {
-    /// let gateway = respan_runtime::Gateway::from_env_or_offline().await?;
-    /// if let Some(notice) = gateway.offline_notice() {
-    ///     println!("{notice}");
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn offline_notice(&self) -> Option<String> {
-        self.is_offline().then(|| {
-            format!(
-                "No RESPAN_API_KEY: using respan's offline gateway at {} \
-                 (export RESPAN_API_KEY=<your key> to use the real Respan gateway).",
-                self.base_url()
-            )
-        })
+    /// What [`GatewayBuilder::keep_alive`] was given, if anything: e.g. the
+    /// in-process server this gateway talks to (respan-offline's gateways tell
+    /// theirs apart by downcasting it).
+    pub fn kept_alive(&self) -> Option<&Arc<dyn std::any::Any + Send + Sync>> {
+        self.inner.kept_alive.as_ref()
     }
 
     /// Sends one chat-completions request with a body of your own (BYOT) and
@@ -372,18 +349,6 @@ impl Gateway {
             self.inner.transport.max_response_bytes,
         ))
     }
-
-    /// Builds a gateway that keeps an embedded server alive.
-    #[cfg(any(feature = "offline", feature = "testing"))]
-    pub(crate) fn with_guard(
-        mut builder: GatewayBuilder,
-        guard: Arc<dyn std::any::Any + Send + Sync>,
-        offline: bool,
-    ) -> Result<Self, Error> {
-        builder.guard = Some(guard);
-        builder.offline = offline;
-        builder.build()
-    }
 }
 
 /// Builds a [`Gateway`]. Every field has a default except the key.
@@ -401,8 +366,7 @@ pub struct GatewayBuilder {
     max_response_bytes: Option<usize>,
     max_connections: Option<usize>,
     max_idle_connections: Option<usize>,
-    guard: Option<Arc<dyn std::any::Any + Send + Sync>>,
-    offline: bool,
+    kept_alive: Option<Arc<dyn std::any::Any + Send + Sync>>,
     record: Option<PathBuf>,
     replay: Option<PathBuf>,
     replay_ignore: Vec<String>,
@@ -629,6 +593,15 @@ impl GatewayBuilder {
         self
     }
 
+    /// Keeps `value` alive as long as the built gateway and its clones, and
+    /// gives it back through [`Gateway::kept_alive`]: for a gateway served by
+    /// the program itself (respan-offline's offline and fake gateways keep their
+    /// HTTP server this way). Nothing is sent differently.
+    pub fn keep_alive(mut self, value: Arc<dyn std::any::Any + Send + Sync>) -> Self {
+        self.kept_alive = Some(value);
+        self
+    }
+
     /// Checks the settings and builds the gateway.
     pub fn build(self) -> Result<Gateway, Error> {
         if let (Some(record), Some(replay)) = (&self.record, &self.replay) {
@@ -789,8 +762,7 @@ impl GatewayBuilder {
                 timeout,
                 retry: self.retry,
                 stream_usage: self.stream_usage.unwrap_or(true),
-                _guard: self.guard,
-                offline: self.offline,
+                kept_alive: self.kept_alive,
                 cassette: cassette_path,
             }),
         })

@@ -40,25 +40,24 @@
 //!   [`approve`](RunState::approve) or [`reject`](RunState::reject) and
 //!   [`Runner::resume`], in this process or another.
 //! - [`Error`]: every failure, typed, with what to do; never the key.
-//! - `OfflineGateway` and `Gateway::from_env_or_offline` (feature `offline`, off by
-//!   default): a deterministic OpenAI-compatible gateway on 127.0.0.1, for running
-//!   without a key. A development tool: the runtime's request path does not know it
-//!   exists, and a build without the feature does not compile it.
 //! - Record and replay: [`GatewayBuilder::record`] (or `RESPAN_RECORD=path`)
 //!   appends every exchange to a cassette of JSON lines, without the key;
 //!   [`Gateway::replay`] (or `RESPAN_REPLAY=path`) serves it back with no network,
 //!   matching requests by content, and a run that diverges fails with
 //!   [`Error::ReplayMismatch`] naming the first field that differs.
-//! - `testing::FakeGateway` (feature `testing`): a scripted gateway for your tests.
-//! - `expect` (feature `offline`): what a workflow test expects of a
-//!   run (`[[tests]]` of a workflow file), checked by `respan test` and by the
-//!   `#[test]`s a compiled workflow can generate.
 //! - [`Session`]s: conversation memory across runs ([`Runner::session`]), in
 //!   memory ([`MemorySession`]) or in a SQLite file (`SqliteSession`, feature `sqlite`).
 
 //! - Spans of every run (run, agent, generation, handoff, tool) through `tracing`,
 //!   with per-run [`TraceContext`]; [`telemetry`] exports them over OTLP/HTTP JSON
 //!   to Respan or any OpenTelemetry collector (feature `otel`, off by default).
+//!
+//! The development gateways (the offline gateway for running without a key, the
+//! scripted fake gateway for tests, and the expectations of workflow tests) live
+//! in the `respan-offline` crate, on top of this one (the facade's `offline` and
+//! `testing` features): nothing here knows they exist. They serve HTTP on
+//! loopback and are given to a run as any [`Gateway`] is
+//! ([`GatewayBuilder::keep_alive`] keeps their server alive).
 
 #![warn(missing_docs)]
 
@@ -69,17 +68,11 @@ mod approval;
 mod cassette;
 mod defaults;
 mod error;
-#[cfg(feature = "offline")]
-pub mod expect;
 mod gateway;
 mod history;
-#[cfg(any(feature = "offline", feature = "testing"))]
-mod http_server;
 mod items;
 pub mod journal;
 mod limit;
-#[cfg(feature = "offline")]
-mod offline;
 mod output;
 mod respan;
 mod result;
@@ -99,8 +92,6 @@ pub mod telemetry;
 #[cfg(not(feature = "otel"))]
 #[path = "telemetry_off.rs"]
 pub mod telemetry;
-#[cfg(feature = "testing")]
-pub mod testing;
 mod text;
 mod tls;
 mod tool;
@@ -121,8 +112,6 @@ pub use gateway::{
 pub use hooks::{HookError, HookResult, NoHooks, RunContext, RunHooks, SharedHooks, async_trait};
 pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 pub use limit::{DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS};
-#[cfg(feature = "offline")]
-pub use offline::OfflineGateway;
 pub use output::OutputType;
 pub use respan::{
     GatewayPrompt, Placement, RESPAN_PARAMS_HEADER, RespanParams, decode_respan_header,
@@ -143,27 +132,3 @@ pub use tls::TLS_PROVIDER;
 pub use tool::{Args, DEFAULT_TOOL_TIMEOUT, FunctionTool, Tool, ToolError, ToolFn, ToolHandler};
 pub use trace::{TRACE_TARGET, TraceContext, record_content, set_record_content};
 pub use usage::{Usage, UsageByAgent};
-
-/// Generated `[[tests]]` run on the offline gateway: with the `offline`
-/// feature this is nothing; without it, the error that says how to turn it on.
-#[cfg(feature = "offline")]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __workflow_tests_need_offline {
-    ($path:literal) => {};
-}
-
-/// Generated `[[tests]]` run on the offline gateway: with the `offline`
-/// feature this is nothing; without it, the error that says how to turn it on.
-#[cfg(not(feature = "offline"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __workflow_tests_need_offline {
-    ($path:literal) => {
-        ::core::compile_error!(::core::concat!(
-            "the [[tests]] of ",
-            $path,
-            " run on respan's offline gateway, which needs respan's `offline` feature: add it for tests in Cargo.toml, `[dev-dependencies] respan = { version = \"0.1\", features = [\"offline\"] }`"
-        ));
-    };
-}

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use respan_runtime::testing::{FakeGateway, FakeResponse};
+use respan_offline::testing::{FakeGateway, FakeResponse};
 use respan_runtime::{
     Agent, AgentSet, Decision, Error, FunctionTool, Gateway, InputItem, REJECTION_MESSAGE,
     RunEvent, RunOutcome, RunResult, RunState, Runner,

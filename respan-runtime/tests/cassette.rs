@@ -5,14 +5,14 @@
 
 mod common;
 
+use respan_offline::OfflineGateway;
 use std::path::{Path, PathBuf};
 
 use common::*;
 use futures_util::StreamExt as _;
-use respan_runtime::testing::{FAKE_API_KEY, FakeGateway, FakeResponse, fast_retries};
+use respan_offline::testing::{FAKE_API_KEY, FakeGateway, FakeResponse, fast_retries};
 use respan_runtime::{
-    Agent, AgentSet, Error, Gateway, OfflineGateway, Placement, RespanParams, RunEvent, RunResult,
-    Runner,
+    Agent, AgentSet, Error, Gateway, Placement, RespanParams, RunEvent, RunResult, Runner,
 };
 use serde_json::{Value, json};
 

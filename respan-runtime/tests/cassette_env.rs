@@ -1,6 +1,7 @@
 //! `RESPAN_RECORD` and `RESPAN_REPLAY`, read by `Gateway::from_env` and
 //! `Gateway::from_env_or_offline`. One test function: the environment is process-wide.
 
+use respan_offline::OfflineExt as _;
 use respan_runtime::{Agent, AgentSet, Error, Gateway};
 
 #[tokio::test]

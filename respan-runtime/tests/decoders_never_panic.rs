@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::get_weather;
 use futures_util::StreamExt as _;
 use proptest::prelude::*;
-use respan_runtime::testing::{FakeGateway, FakeResponse};
+use respan_offline::testing::{FakeGateway, FakeResponse};
 use respan_runtime::{Agent, AgentSet, Gateway, RunEvent};
 use serde_json::json;
 

@@ -3,7 +3,8 @@
 
 mod common;
 
-use respan_runtime::testing::FakeGateway;
+use respan_offline::OfflineExt as _;
+use respan_offline::testing::FakeGateway;
 use respan_runtime::{Agent, AgentSet, Error, Gateway};
 
 #[tokio::test]

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use respan_runtime::testing::{FakeGateway, FakeResponse, RecordingSleeper, fast_retries};
+use respan_offline::testing::{FakeGateway, FakeResponse, RecordingSleeper, fast_retries};
 use respan_runtime::{Agent, AgentSet, Error, Gateway, RetryPolicy};
 use serde_json::json;
 

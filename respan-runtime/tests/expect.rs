@@ -4,8 +4,9 @@
 //! (what generated `#[test]`s call) panics naming every expectation not met
 //! and where it is written.
 
-use respan_runtime::expect::{Expectation, Origin, WorkflowTest};
-use respan_runtime::{Agent, AgentSet, OfflineGateway, OutputType, RunResult};
+use respan_offline::OfflineGateway;
+use respan_offline::expect::{Expectation, Origin, WorkflowTest};
+use respan_runtime::{Agent, AgentSet, OutputType, RunResult};
 use serde_json::json;
 
 fn agents() -> AgentSet<&'static str> {
@@ -145,8 +146,8 @@ async fn each_expectation_is_met_or_says_what_differs() {
 #[tokio::test]
 async fn numbers_compare_by_value() {
     // A model answering `1.0` where the test wrote `1` (TOML integers stay integers).
-    let fake = respan_runtime::testing::FakeGateway::start().await.unwrap();
-    fake.push(respan_runtime::testing::FakeResponse::text(
+    let fake = respan_offline::testing::FakeGateway::start().await.unwrap();
+    fake.push(respan_offline::testing::FakeResponse::text(
         r#"{"score": 1.0, "tags": [2.0], "meta": {"n": 3.0}}"#,
     ));
     let schema = json!({"type": "object", "properties": {"score": {"type": "number"}, "tags": {"type": "array", "items": {"type": "number"}}, "meta": {"type": "object", "properties": {"n": {"type": "number"}}}}});

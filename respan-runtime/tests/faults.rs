@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use common::get_weather;
-use respan_runtime::testing::{FakeGateway, FakeResponse, RecordingSleeper};
+use respan_offline::testing::{FakeGateway, FakeResponse, RecordingSleeper};
 use respan_runtime::{
     Agent, AgentSet, Error, Gateway, GatewayBuilder, RunEvent, RunItem, RunResult,
     TOOL_ERROR_MESSAGE,

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use respan_runtime::testing::{FakeGateway, FakeResponse};
+use respan_offline::testing::{FakeGateway, FakeResponse};
 use respan_runtime::{
     Agent, AgentSet, Error, Gateway, ModelSettings, RunItem, Runner, TOOL_ERROR_MESSAGE,
 };

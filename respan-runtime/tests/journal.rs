@@ -7,8 +7,8 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use respan_offline::testing::{FakeGateway, FakeResponse};
 use respan_runtime::journal::Journal;
-use respan_runtime::testing::{FakeGateway, FakeResponse};
 use respan_runtime::{
     Agent, AgentSet, BoxFuture, Error, FunctionTool, ModelResponse, Runner, ToolCall,
 };

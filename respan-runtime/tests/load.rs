@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use respan_runtime::testing::{FakeGateway, FakeResponse, RecordingSleeper};
+use respan_offline::testing::{FakeGateway, FakeResponse, RecordingSleeper};
 use respan_runtime::{Agent, AgentSet, Error, Gateway, RetryPolicy, RunEvent};
 use serde_json::json;
 

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use respan_runtime::testing::{FakeGateway, FakeResponse, fast_retries};
+use respan_offline::testing::{FakeGateway, FakeResponse, fast_retries};
 use respan_runtime::{Agent, AgentSet, Gateway};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};

@@ -2,13 +2,15 @@
 
 mod common;
 
+use respan_offline::OfflineExt as _;
+use respan_offline::OfflineGateway;
 use std::net::SocketAddr;
 
 use common::*;
 use futures_util::StreamExt as _;
 use respan_runtime::{
-    Agent, AgentSet, Error, FunctionTool, Gateway, GatewayPrompt, ModelSettings, OfflineGateway,
-    Placement, RespanParams, RunEvent, RunItem,
+    Agent, AgentSet, Error, FunctionTool, Gateway, GatewayPrompt, ModelSettings, Placement,
+    RespanParams, RunEvent, RunItem,
 };
 use serde_json::json;
 

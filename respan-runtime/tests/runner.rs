@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
-use respan_runtime::testing::{FakeGateway, FakeResponse};
+use respan_offline::testing::{FakeGateway, FakeResponse};
 use respan_runtime::{
     Agent, AgentSet, Error, FunctionTool, Gateway, GatewayPrompt, InputItem, ModelSettings,
     Placement, RespanParams, RunItem, TOOL_ERROR_MESSAGE, ToolChoice, ToolError, Usage,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::*;
-use respan_runtime::testing::{FakeGateway, FakeResponse};
+use respan_offline::testing::{FakeGateway, FakeResponse};
 use respan_runtime::{
     Agent, AgentSet, Error, FunctionCall, FunctionTool, Gateway, InputItem, MemorySession,
     RunEvent, Runner, Session, SqliteSession, SqliteStore, ToolCall,

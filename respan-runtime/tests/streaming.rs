@@ -3,16 +3,17 @@
 
 mod common;
 
+use respan_offline::OfflineGateway;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
 use futures_util::StreamExt as _;
-use respan_runtime::testing::{FakeGateway, FakeResponse};
+use respan_offline::testing::{FakeGateway, FakeResponse};
 use respan_runtime::{
-    Agent, AgentSet, Error, FunctionTool, Gateway, ModelSettings, OfflineGateway, RunEvent,
-    RunItem, RunResult, Runner, ToolCall, Usage,
+    Agent, AgentSet, Error, FunctionTool, Gateway, ModelSettings, RunEvent, RunItem, RunResult,
+    Runner, ToolCall, Usage,
 };
 use serde_json::{Value, json};
 

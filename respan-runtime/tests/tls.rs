@@ -32,7 +32,7 @@ mod with_tls {
     use std::net::SocketAddr;
     use std::sync::{Arc, Mutex};
 
-    use respan_runtime::testing::FakeGateway;
+    use respan_offline::testing::FakeGateway;
     use rustls::crypto::CryptoProvider;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     use tokio::net::{TcpListener, TcpStream};
@@ -229,7 +229,7 @@ mod without_tls {
 
     #[tokio::test]
     async fn plain_http_still_works() {
-        let fake = respan_runtime::testing::FakeGateway::start()
+        let fake = respan_offline::testing::FakeGateway::start()
             .await
             .expect("fake");
         fake.push_text("plain");

@@ -6,7 +6,7 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use respan_runtime::testing::{FakeGateway, FakeResponse};
+use respan_offline::testing::{FakeGateway, FakeResponse};
 use respan_runtime::{
     Agent, AgentSet, Error, FunctionTool, Gateway, OutputType, Runner, TOOL_ERROR_MESSAGE,
     ToolUseBehavior,

@@ -15,8 +15,8 @@ use hyper::body::Bytes;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::trace::v1::Span;
+use respan_offline::testing::{FAKE_API_KEY, FakeGateway, FakeResponse};
 use respan_runtime::telemetry::{ExportStats, TraceExport, TracingGuard};
-use respan_runtime::testing::{FAKE_API_KEY, FakeGateway, FakeResponse};
 use respan_runtime::{Agent, AgentSet, Runner, TraceContext};
 use tracing_subscriber::layer::SubscriberExt as _;
 

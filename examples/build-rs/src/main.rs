@@ -5,6 +5,8 @@
 //! cargo run -p respan-example-build-rs
 //! ```
 
+use respan::OfflineExt as _; // `Gateway::from_env_or_offline`
+
 // One module per workflow file: `support`, `quickstart`, ...
 respan::include_workflows!();
 

@@ -22,9 +22,10 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use respan_cli::command::CommandSettings;
 use respan_cli::load::Load;
+use respan_offline::{OfflineExt as _, OfflineGateway};
 use respan_runtime::{
-    API_KEY_ENV, AgentSet, Error, Gateway, GatewayBuilder, Input, OfflineGateway, RunEvent,
-    RunOutcome, RunResult, Runner,
+    API_KEY_ENV, AgentSet, Error, Gateway, GatewayBuilder, Input, RunEvent, RunOutcome, RunResult,
+    Runner,
 };
 use tokio::io::{AsyncBufReadExt as _, BufReader, Lines, Stdin};
 

@@ -25,10 +25,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::error::Error;
-use crate::gateway::{Gateway, GatewayBuilder};
+use respan_runtime::{BoxFuture, Error, Gateway, GatewayBuilder, decode_respan_header};
+
 use crate::http_server::{HttpRequest, HttpResponse, Server, sse_events, wants_usage};
-use crate::respan::decode_respan_header;
 
 use conversation::{Conversation, text_of};
 use decide::{Reply, decide};
@@ -40,7 +39,8 @@ use decide::{Reply, decide};
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), respan_runtime::Error> {
-/// use respan_runtime::{Agent, AgentSet, OfflineGateway};
+/// use respan_offline::OfflineGateway;
+/// use respan_runtime::{Agent, AgentSet};
 /// let gateway = OfflineGateway::start().await?;
 /// let agents = AgentSet::new("Assistant".to_string())
 ///     .agent(Agent::named("Assistant").instructions("You are a helpful assistant.").model("gpt-4o"));
@@ -78,7 +78,7 @@ impl OfflineGateway {
         let handler = Arc::new(move |request: HttpRequest| {
             let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
             let response = handle(&request, n, pace);
-            Box::pin(async move { response }) as crate::retry::BoxFuture<'static, HttpResponse>
+            Box::pin(async move { response }) as BoxFuture<'static, HttpResponse>
         });
         let server = Server::bind(addr, handler).await.map_err(|e| {
             Error::Config(format!(
@@ -109,25 +109,61 @@ impl OfflineGateway {
 
     /// A [`Gateway`] pointed at this server, from a builder with your settings.
     pub fn gateway_with(&self, builder: GatewayBuilder) -> Result<Gateway, Error> {
-        Gateway::with_guard(
-            builder.base_url(&self.base_url).api_key(OFFLINE_API_KEY),
-            self.server.clone(),
-            true,
-        )
+        // The gateway keeps this handle (and so the server) alive; `is_offline`
+        // recognizes it.
+        builder
+            .base_url(&self.base_url)
+            .api_key(OFFLINE_API_KEY)
+            .keep_alive(Arc::new(self.clone()))
+            .build()
     }
 }
 
-impl Gateway {
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for respan_runtime::Gateway {}
+}
+
+/// The offline gateway's methods on [`Gateway`]: bring the trait into scope
+/// (`use respan::OfflineExt as _;`, or `respan_offline::OfflineExt`) to call
+/// `Gateway::from_env_or_offline()`, `gateway.is_offline()` and
+/// `gateway.offline_notice()`. Implemented for [`Gateway`] only.
+///
+/// ```no_run
+/// use respan_offline::OfflineExt as _;
+/// use respan_runtime::Gateway;
+///
+/// # async fn demo() -> Result<(), respan_runtime::Error> {
+/// let gateway = Gateway::from_env_or_offline().await?;
+/// if let Some(notice) = gateway.offline_notice() {
+///     println!("{notice}");
+/// }
+/// # Ok(()) }
+/// ```
+pub trait OfflineExt: sealed::Sealed + Sized {
     /// [`Gateway::from_env`] when `RESPAN_API_KEY` is set, otherwise the offline
-    /// gateway ([`Gateway::is_offline`] tells which).
+    /// gateway ([`OfflineExt::is_offline`] tells which).
     ///
-    /// Only with the `offline` feature (off by default): a program that should
-    /// never answer from made-up text uses [`Gateway::from_env`].
+    /// A development tool (the facade's `offline` feature, off by default): a
+    /// program that should never answer from made-up text uses [`Gateway::from_env`].
     ///
     /// `RESPAN_RECORD=path` records the offline gateway's exchanges too, so
     /// `RESPAN_RECORD=tests/cassettes/support.jsonl cargo run --example support`
     /// records a cassette without a key.
-    pub async fn from_env_or_offline() -> Result<Gateway, Error> {
+    fn from_env_or_offline() -> impl Future<Output = Result<Self, Error>> + Send;
+
+    /// Whether this gateway is the embedded offline gateway (one of
+    /// [`OfflineGateway`]'s). For what to tell the user only: the runtime sends
+    /// every gateway the same requests.
+    fn is_offline(&self) -> bool;
+
+    /// For programs that fall back to the offline gateway: one line telling the
+    /// user so and how to use the real gateway; `None` for any other gateway.
+    fn offline_notice(&self) -> Option<String>;
+}
+
+impl OfflineExt for Gateway {
+    async fn from_env_or_offline() -> Result<Gateway, Error> {
         match Gateway::from_env() {
             Err(Error::MissingApiKey) => {
                 OfflineGateway::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
@@ -136,6 +172,21 @@ impl Gateway {
             }
             other => other,
         }
+    }
+
+    fn is_offline(&self) -> bool {
+        self.kept_alive()
+            .is_some_and(|kept| (**kept).is::<OfflineGateway>())
+    }
+
+    fn offline_notice(&self) -> Option<String> {
+        self.is_offline().then(|| {
+            format!(
+                "No RESPAN_API_KEY: using respan's offline gateway at {} \
+                 (export RESPAN_API_KEY=<your key> to use the real Respan gateway).",
+                self.base_url()
+            )
+        })
     }
 }
 

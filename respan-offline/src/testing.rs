@@ -4,7 +4,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), respan_runtime::Error> {
-//! use respan_runtime::testing::{FakeGateway, FakeResponse};
+//! use respan_offline::testing::{FakeGateway, FakeResponse};
 //! use respan_runtime::{Agent, AgentSet};
 //!
 //! let fake = FakeGateway::start().await?;
@@ -29,11 +29,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::error::Error;
-use crate::gateway::{Gateway, GatewayBuilder};
+use respan_runtime::{
+    BoxFuture, Error, Gateway, GatewayBuilder, RetryPolicy, Sleeper, decode_respan_header,
+};
+
 use crate::http_server::{HttpRequest, HttpResponse, Server, sse_events, wants_usage};
-use crate::respan::decode_respan_header;
-use crate::retry::{RetryPolicy, Sleeper};
 
 /// The key the fake gateway's [`Gateway`] sends (the Python goldens' key).
 pub const FAKE_API_KEY: &str = "sk-test-key";
@@ -317,7 +317,7 @@ impl FakeGateway {
                                       "type": "fake_gateway"}}),
                 ),
             };
-            Box::pin(async move { response }) as crate::retry::BoxFuture<'static, HttpResponse>
+            Box::pin(async move { response }) as BoxFuture<'static, HttpResponse>
         });
         let server = Server::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), handler)
             .await
@@ -347,11 +347,11 @@ impl FakeGateway {
 
     /// A gateway pointed at the fake, from your builder (your timeout, retries, sleeper).
     pub fn gateway_with(&self, builder: GatewayBuilder) -> Result<Gateway, Error> {
-        Gateway::with_guard(
-            builder.base_url(&self.base_url).api_key(FAKE_API_KEY),
-            self.server.clone(),
-            false,
-        )
+        builder
+            .base_url(&self.base_url)
+            .api_key(FAKE_API_KEY)
+            .keep_alive(self.server.clone())
+            .build()
     }
 
     /// Queues a response.

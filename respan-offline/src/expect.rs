@@ -1,5 +1,5 @@
-//! What a workflow test expects of a run, and how a run measures up (feature
-//! `offline`).
+//! What a workflow test expects of a run, and how a run measures up (the
+//! facade's feature `offline`).
 //!
 //! The `[[tests]]` tables of a workflow file become these values: `respan
 //! test` checks them after each run, and a compiled workflow's generated
@@ -10,8 +10,9 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), respan_runtime::Error> {
-//! use respan_runtime::expect::Expectation;
-//! use respan_runtime::{Agent, AgentSet, OfflineGateway};
+//! use respan_offline::OfflineGateway;
+//! use respan_offline::expect::Expectation;
+//! use respan_runtime::{Agent, AgentSet};
 //!
 //! let agents = AgentSet::new("triage")
 //!     .agent(Agent::new("triage", "Triage Agent").instructions("Route the question.").handoff("billing"))
@@ -32,7 +33,9 @@ use std::fmt::Write as _;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::{AgentKey, AgentSet, Input, InputItem, OfflineGateway, RunItem, RunResult, Runner};
+use respan_runtime::{AgentKey, AgentSet, Input, InputItem, RunItem, RunResult, Runner};
+
+use crate::OfflineGateway;
 
 /// One thing a run must show.
 #[derive(Clone, Debug)]

@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use serde_json::{Value, json};
 
-use crate::retry::BoxFuture;
+use respan_runtime::BoxFuture;
 
 /// The largest request body read (a chat request is far smaller): above it, 413.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -41,7 +41,6 @@ pub(crate) struct HttpRequest {
 }
 
 impl HttpRequest {
-    #[cfg_attr(not(feature = "offline"), allow(dead_code))]
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -68,10 +67,8 @@ pub(crate) enum HttpResponse {
         stall: bool,
     },
     /// Never answer (until the client gives up). Only the fake gateway scripts this.
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     Hang,
     /// Close the connection without answering. Only the fake gateway scripts this.
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     Close,
 }
 
@@ -115,7 +112,6 @@ impl Server {
     }
 
     /// Connections being served now.
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub(crate) fn open_connections(&self) -> usize {
         self.open.load(Ordering::SeqCst)
     }

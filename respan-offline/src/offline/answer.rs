@@ -63,9 +63,7 @@ fn says(c: &Conversation<'_>) -> String {
 /// A tool's output as the answer shows it: JSON as JSON, text in quotes.
 fn shown(output: &str) -> String {
     match serde_json::from_str::<Value>(output) {
-        Ok(value @ (Value::Object(_) | Value::Array(_))) => {
-            crate::error::truncate(&value.to_string(), 300)
-        }
+        Ok(value @ (Value::Object(_) | Value::Array(_))) => truncate(&value.to_string(), 300),
         _ => quote(output, 200),
     }
 }
@@ -78,7 +76,7 @@ fn is_handoff_output(output: &str) -> bool {
 }
 
 fn quote(text: &str, max: usize) -> String {
-    format!("“{}”", crate::error::truncate(text.trim(), max))
+    format!("“{}”", truncate(text.trim(), max))
 }
 
 /// Fields the Respan gateway reads at the top level of the body.
@@ -208,6 +206,19 @@ fn first_sentence(text: &str) -> &str {
             |(i, c)| if c == '\n' { i } else { i + c.len_utf8() },
         );
     text[..end].trim()
+}
+
+/// `text` cut to at most `max` bytes, on a character boundary, with `…` when cut
+/// (the runtime's error messages cut the same way).
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 #[cfg(test)]
