@@ -373,3 +373,25 @@ async fn hooks_set_before_context_are_an_error_not_dropped() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn shared_hooks_behind_one_type_fire_the_same() {
+    let (fake, gateway) = fake().await;
+    script(&fake);
+    let log = Log::default();
+    let shared: Runner<respan::SharedHooks<String, ()>> =
+        Runner::new().hooks(log.clone()).shared_hooks();
+    shared
+        .run(&gateway, &support(false, None), "Is INV-42 paid?")
+        .await
+        .expect("run");
+    assert_eq!(log.lines(), expected());
+    // No hooks behind the same type: the run goes as without.
+    script(&fake);
+    let none: Runner<respan::SharedHooks<String, ()>> = Runner::new().shared_hooks();
+    let result = none
+        .run(&gateway, &support(false, None), "Is INV-42 paid?")
+        .await
+        .expect("run");
+    assert_eq!(result.final_output, "INV-42 is paid.");
+}

@@ -121,16 +121,12 @@ impl<H> Runner<H> {
 
     /// The same runner with its hooks behind a trait object, for agents keyed
     /// by `K` with context `C`: one type whatever the hooks are (what a
-    /// generated workflow keeps, [`SharedHooks`]). [`NoHooks`] become `None`.
+    /// generated workflow can keep, [`SharedHooks`]).
     pub fn shared_hooks<K: AgentKey, C: Sync>(self) -> Runner<SharedHooks<K, C>>
     where
         H: RunHooks<K, C> + 'static,
     {
-        let hooks: SharedHooks<K, C> = if self.hooks.is_active() {
-            Some(self.hooks as Arc<dyn RunHooks<K, C>>)
-        } else {
-            None
-        };
+        let hooks: SharedHooks<K, C> = self.hooks;
         Runner {
             max_turns: self.max_turns,
             trace: self.trace,

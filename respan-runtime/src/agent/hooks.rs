@@ -274,90 +274,10 @@ impl<K: AgentKey, C: Sync, H: RunHooks<K, C> + ?Sized> RunHooks<K, C> for Arc<H>
     }
 }
 
-/// Hooks that may be absent: what a generated workflow keeps
-/// ([`Runner::shared_hooks`](crate::Runner::shared_hooks)).
-pub type SharedHooks<K, C> = Option<Arc<dyn RunHooks<K, C>>>;
-
-#[async_trait]
-impl<K: AgentKey, C: Sync> RunHooks<K, C> for Option<Arc<dyn RunHooks<K, C>>> {
-    async fn on_agent_start(&self, run: &RunContext<'_, C>, agent: &Agent<K, C>) -> HookResult {
-        match self {
-            Some(hooks) => hooks.on_agent_start(run, agent).await,
-            None => Ok(()),
-        }
-    }
-    async fn on_agent_end(
-        &self,
-        run: &RunContext<'_, C>,
-        agent: &Agent<K, C>,
-        output: &str,
-    ) -> HookResult {
-        match self {
-            Some(hooks) => hooks.on_agent_end(run, agent, output).await,
-            None => Ok(()),
-        }
-    }
-    async fn on_llm_start(
-        &self,
-        run: &RunContext<'_, C>,
-        agent: &Agent<K, C>,
-        system: Option<&str>,
-        input: &[InputItem],
-    ) -> HookResult {
-        match self {
-            Some(hooks) => hooks.on_llm_start(run, agent, system, input).await,
-            None => Ok(()),
-        }
-    }
-    async fn on_llm_end(
-        &self,
-        run: &RunContext<'_, C>,
-        agent: &Agent<K, C>,
-        response: &ModelResponse,
-    ) -> HookResult {
-        match self {
-            Some(hooks) => hooks.on_llm_end(run, agent, response).await,
-            None => Ok(()),
-        }
-    }
-    async fn on_tool_start(
-        &self,
-        run: &RunContext<'_, C>,
-        agent: &Agent<K, C>,
-        call: &ToolCall,
-    ) -> HookResult {
-        match self {
-            Some(hooks) => hooks.on_tool_start(run, agent, call).await,
-            None => Ok(()),
-        }
-    }
-    async fn on_tool_end(
-        &self,
-        run: &RunContext<'_, C>,
-        agent: &Agent<K, C>,
-        call: &ToolCall,
-        result: &str,
-    ) -> HookResult {
-        match self {
-            Some(hooks) => hooks.on_tool_end(run, agent, call, result).await,
-            None => Ok(()),
-        }
-    }
-    async fn on_handoff(
-        &self,
-        run: &RunContext<'_, C>,
-        from: &Agent<K, C>,
-        to: &Agent<K, C>,
-    ) -> HookResult {
-        match self {
-            Some(hooks) => hooks.on_handoff(run, from, to).await,
-            None => Ok(()),
-        }
-    }
-    fn is_active(&self) -> bool {
-        self.as_ref().is_some_and(|hooks| hooks.is_active())
-    }
-}
+/// Hooks of any type behind one: what a generated workflow can keep
+/// ([`Runner::shared_hooks`](crate::Runner::shared_hooks)). [`NoHooks`] stay
+/// inactive behind it, so its runs still skip the calls.
+pub type SharedHooks<K, C> = Arc<dyn RunHooks<K, C>>;
 
 /// Awaits one hook: its error or panic becomes [`Error::Hook`].
 pub(crate) async fn guard(
