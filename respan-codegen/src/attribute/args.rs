@@ -25,10 +25,8 @@ use syn::{Expr, ExprLit, Lit, LitStr, Path, Token, UnOp};
 
 use super::errors::{self, Errors};
 use super::spans::SourceMap;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, or_list, out_of_range};
 use crate::format::{PLACEMENTS, TOOL_USE_BEHAVIORS};
-use crate::parse::list;
-use crate::parse::value::out_of_range;
 use crate::spec::{
     ModelSettingsSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned, ToolChoiceSpec,
     ToolUseBehaviorSpec,
@@ -517,7 +515,7 @@ impl Reader<'_> {
                 }
                 message.push_str(&format!(
                     "\n= note: expected one of {}, or `tool_use_behavior(stop_at_tools = [tool, ...])`",
-                    list(TOOL_USE_BEHAVIORS)
+                    or_list(TOOL_USE_BEHAVIORS)
                 ));
                 return Err(syn::Error::new_spanned(&lit, message));
             }
@@ -548,7 +546,10 @@ impl Reader<'_> {
                 if let Some(s) = did_you_mean(other, PLACEMENTS.iter().copied()) {
                     message.push_str(&format!("\n= help: did you mean `{s}`?"));
                 }
-                message.push_str(&format!("\n= note: expected one of {}", list(PLACEMENTS)));
+                message.push_str(&format!(
+                    "\n= note: expected one of {}",
+                    or_list(PLACEMENTS)
+                ));
                 return Err(syn::Error::new_spanned(&lit, message));
             }
         };
@@ -649,7 +650,7 @@ fn unknown_key<T>(
         .or_else(misspelt);
     diagnostic = match help {
         Some(help) => diagnostic.with_help(help),
-        None => diagnostic.with_note(format!("expected one of {}", list(&known))),
+        None => diagnostic.with_note(format!("expected one of {}", or_list(&known))),
     };
     errors::error(path, &diagnostic)
 }

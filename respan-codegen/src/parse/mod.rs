@@ -4,12 +4,12 @@
 
 mod strings;
 mod tests_table;
-pub(crate) mod value;
+mod value;
 
 use serde_json::Map;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, or_list};
 use crate::format::{self, Table};
 use crate::spec::{
     AgentSpec, ModelSettingsSpec, OutputSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned,
@@ -257,14 +257,14 @@ impl Builder<'_, '_> {
         {
             if table.is_empty() {
                 let entry = workflow.entry.value.as_str();
-                let id = if crate::check::is_identifier(entry) {
+                let id = if crate::identifier::is_identifier(entry) {
                     entry
                 } else {
                     "assistant"
                 };
                 self.reader.push(
                     Diagnostic::error(
-                        crate::check::NO_AGENTS,
+                        crate::diagnostic::NO_AGENTS,
                         self.header_span(span_of(item)),
                         "`[agents]` declares no agent",
                     )
@@ -400,7 +400,7 @@ impl Builder<'_, '_> {
                 diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
             } else {
                 let names: Vec<_> = known.names().collect();
-                diagnostic = diagnostic.with_note(format!("expected one of {}", list(&names)));
+                diagnostic = diagnostic.with_note(format!("expected one of {}", or_list(&names)));
             }
             self.reader.push(diagnostic);
         }
@@ -663,7 +663,7 @@ impl Builder<'_, '_> {
                 let mut diagnostic = Diagnostic::error(
                     format!("unknown placement `{other}`"),
                     text.span,
-                    format!("expected one of {}", list(format::PLACEMENTS)),
+                    format!("expected one of {}", or_list(format::PLACEMENTS)),
                 );
                 if let Some(suggestion) = did_you_mean(other, format::PLACEMENTS.iter().copied()) {
                     diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
@@ -964,20 +964,5 @@ fn merge_respan(own: RespanSpec, defaults: &RespanSpec) -> RespanSpec {
         extra,
         placement: own.placement.or(d.placement),
         span: own.span,
-    }
-}
-
-/// "`a`, `b` or `c`".
-pub(crate) fn list(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => format!("`{one}`"),
-        [init @ .., last] => format!(
-            "{} or `{last}`",
-            init.iter()
-                .map(|i| format!("`{i}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
     }
 }
