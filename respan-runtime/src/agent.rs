@@ -9,6 +9,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::hooks::RunHooks;
+use crate::instructions::{self, InstructionsFn};
 use crate::output::OutputType;
 use crate::respan::{GatewayPrompt, RESPAN_PARAMS_HEADER, RespanParams, encode_header, place};
 use crate::settings::ModelSettings;
@@ -39,6 +41,11 @@ pub struct Agent<K: AgentKey = String, C = ()> {
     key: K,
     name: String,
     instructions: Result<Option<String>, String>,
+    /// Computed per turn instead of `instructions` when set.
+    dynamic_instructions: Option<InstructionsFn<K, C>>,
+    hooks: Option<Arc<dyn RunHooks<K, C>>>,
+    /// Why the agent cannot run, found while it was built (reported by the run).
+    unusable: Option<String>,
     handoff_description: Option<String>,
     handoffs: Vec<K>,
     tools: Vec<Arc<dyn Tool<C>>>,
@@ -56,6 +63,9 @@ impl<K: AgentKey, C> Clone for Agent<K, C> {
             key: self.key.clone(),
             name: self.name.clone(),
             instructions: self.instructions.clone(),
+            dynamic_instructions: self.dynamic_instructions.clone(),
+            hooks: self.hooks.clone(),
+            unusable: self.unusable.clone(),
             handoff_description: self.handoff_description.clone(),
             handoffs: self.handoffs.clone(),
             tools: self.tools.clone(),
@@ -99,6 +109,9 @@ impl<K: AgentKey> Agent<K> {
             key,
             name: name.into(),
             instructions: Ok(None),
+            dynamic_instructions: None,
+            hooks: None,
+            unusable: None,
             handoff_description: None,
             handoffs: Vec::new(),
             tools: Vec::new(),
@@ -121,11 +134,32 @@ impl<K: AgentKey> Agent<K> {
     /// let clerk: Agent<String, Shop> = Agent::named("Clerk").context::<Shop>();
     /// # let _ = clerk;
     /// ```
+    ///
+    /// An [`instructions_fn`](Agent::instructions_fn) set before keeps
+    /// receiving `&()` and the agent as it was here. [`Agent::hooks`] must be
+    /// set after this call (they are typed by the context): hooks set before
+    /// make the run fail with [`Error::AgentSet`] saying so.
     pub fn context<C: 'static>(self) -> Agent<K, C> {
+        let dynamic_instructions = self
+            .dynamic_instructions
+            .clone()
+            .map(|f| instructions::contextless(f, self.clone()));
+        let unusable = self.unusable.or_else(|| {
+            self.hooks.is_some().then(|| {
+                format!(
+                    "agent {:?} was given hooks before .context::<C>(); call .context() \
+                     first, then .hooks(..) with hooks for that context",
+                    self.name
+                )
+            })
+        });
         Agent {
             key: self.key,
             name: self.name,
             instructions: self.instructions,
+            dynamic_instructions,
+            hooks: None,
+            unusable,
             handoff_description: self.handoff_description,
             handoffs: self.handoffs,
             tools: self
@@ -147,6 +181,65 @@ impl<K: AgentKey, C> Agent<K, C> {
     /// Static instructions (the system message).
     pub fn instructions(mut self, text: impl Into<String>) -> Self {
         self.instructions = Ok(Some(text.into()));
+        self.dynamic_instructions = None;
+        self
+    }
+
+    /// Instructions computed before each model request of this agent, from the
+    /// run's context and the agent (the Agents SDK's callable `instructions`).
+    /// Replaces static instructions. A function that panics stops the run with
+    /// [`Error::Instructions`].
+    ///
+    /// ```
+    /// use respan_runtime::Agent;
+    ///
+    /// struct Shop { name: String }
+    /// fn clerk(shop: &Shop, agent: &Agent<String, Shop>) -> String {
+    ///     format!("You are {}, the clerk of {}.", agent.name(), shop.name)
+    /// }
+    /// let agent = Agent::named("Clerk").context::<Shop>().instructions_fn(clerk);
+    /// assert!(agent.has_dynamic_instructions());
+    /// ```
+    pub fn instructions_fn<F>(mut self, f: F) -> Self
+    where
+        C: 'static,
+        F: Fn(&C, &Agent<K, C>) -> String + Send + Sync + 'static,
+    {
+        self.instructions = Ok(None);
+        self.dynamic_instructions = Some(instructions::from_sync(f));
+        self
+    }
+
+    /// [`Agent::instructions_fn`] with an async function (e.g. one that reads
+    /// the instructions from a store):
+    ///
+    /// ```
+    /// use respan_runtime::Agent;
+    /// let agent: Agent = Agent::named("Assistant").instructions_async(|_ctx, agent| {
+    ///     Box::pin(async move { format!("You are {}.", agent.name()) })
+    /// });
+    /// assert!(agent.has_dynamic_instructions());
+    /// ```
+    pub fn instructions_async<F>(mut self, f: F) -> Self
+    where
+        F: for<'a> Fn(&'a C, &'a Agent<K, C>) -> crate::retry::BoxFuture<'a, String>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.instructions = Ok(None);
+        self.dynamic_instructions = Some(instructions::boxed(f));
+        self
+    }
+
+    /// Hooks that fire for this agent only, after the runner's (the SDK's
+    /// `AgentHooks`; see [`RunHooks`] for the order): `on_agent_start` when it
+    /// starts, `on_handoff` when a run hands off to it, and so on.
+    pub fn hooks(mut self, hooks: impl RunHooks<K, C> + 'static) -> Self
+    where
+        C: Sync,
+    {
+        self.hooks = Some(Arc::new(hooks));
         self
     }
 
@@ -278,6 +371,17 @@ impl<K: AgentKey, C> Agent<K, C> {
     pub fn instructions_text(&self) -> Option<&str> {
         self.instructions.as_ref().ok().and_then(|i| i.as_deref())
     }
+    /// Whether the instructions are computed per turn ([`Agent::instructions_fn`]).
+    pub fn has_dynamic_instructions(&self) -> bool {
+        self.dynamic_instructions.is_some()
+    }
+    pub(crate) fn dynamic_instructions(&self) -> Option<&InstructionsFn<K, C>> {
+        self.dynamic_instructions.as_ref()
+    }
+    /// The agent's own hooks ([`Agent::hooks`]).
+    pub fn agent_hooks(&self) -> Option<&Arc<dyn RunHooks<K, C>>> {
+        self.hooks.as_ref()
+    }
     /// The handoff description.
     pub fn handoff_description_text(&self) -> Option<&str> {
         self.handoff_description.as_deref()
@@ -326,6 +430,8 @@ impl<K: AgentKey, C> Debug for Agent<K, C> {
             .field("key", &self.key)
             .field("name", &self.name)
             .field("instructions", &self.instructions)
+            .field("dynamic_instructions", &self.dynamic_instructions.is_some())
+            .field("hooks", &self.hooks.is_some())
             .field("handoff_description", &self.handoff_description)
             .field("handoffs", &self.handoffs)
             .field(
@@ -581,13 +687,16 @@ impl<K: AgentKey, C> AgentSet<K, C> {
     }
 
     fn prepare_agent(&self, agent: &Agent<K, C>) -> Result<PreparedAgent, PrepareError> {
-        let system = agent
-            .instructions
-            .clone()
-            .map_err(|message| PrepareError::Template {
+        if let Some(why) = &agent.unusable {
+            return Err(PrepareError::AgentSet(why.clone()));
+        }
+        // A template that failed to render fails the run before any request.
+        if let Err(message) = &agent.instructions {
+            return Err(PrepareError::Template {
                 agent: agent.name.clone(),
-                message,
-            })?;
+                message: message.clone(),
+            });
+        }
 
         let mut tool_defs = Vec::new();
         let mut handoffs = HashMap::new();
@@ -727,7 +836,6 @@ impl<K: AgentKey, C> AgentSet<K, C> {
         );
 
         Ok(PreparedAgent {
-            system,
             model: agent.model.clone(),
             fixed_json: FixedFields::new(&fixed),
             fixed,
@@ -748,7 +856,6 @@ pub(crate) struct Prepared {
 
 #[derive(Debug)]
 pub(crate) struct PreparedAgent {
-    pub(crate) system: Option<String>,
     pub(crate) model: Option<String>,
     /// Body fields other than model/messages/stream: tools, settings, Respan fields, extra_body.
     pub(crate) fixed: Map<String, Value>,

@@ -12,14 +12,11 @@ use serde_json::Value;
 use crate::agent::{Agent, AgentKey};
 use crate::error::Error;
 use crate::items::{InputItem, ToolCall};
-use crate::state::{Decision, ToolApproval};
+use crate::state::{Decision, Outputs, ToolApproval};
 
 /// The calls of the answer being decided: the current agent's function tool
 /// calls, each with the index of its tool.
 pub(crate) type ToolCalls<'a> = [(&'a ToolCall, usize)];
-
-/// Results of calls that already ran (or were rejected): `(call id, output)`.
-pub(crate) type Outputs = Vec<(String, String)>;
 
 /// How the tool calls of an answer stand after [`plan`] and running the calls it chose.
 pub(crate) enum Resolved<K> {

@@ -206,6 +206,34 @@ pub enum Error {
         message: String,
     },
 
+    /// An agent's instructions function ([`Agent::instructions_fn`](crate::Agent::instructions_fn))
+    /// panicked: the turn has no system message to send, so the run stops
+    /// before its request.
+    #[error("the instructions of agent {agent:?} could not be computed: {message}")]
+    Instructions {
+        /// The agent's display name.
+        agent: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// A lifecycle hook ([`RunHooks`](crate::RunHooks)) returned an error or
+    /// panicked. As in the Agents SDK, a hook's error ends the run (a hook is
+    /// where an application enforces its own rules, e.g. a budget); the items
+    /// and usage so far are in the hook's [`RunContext`](crate::RunContext).
+    #[error(
+        "the run stopped: hook {hook} failed at agent {agent:?}: {message} \
+         (a hook's error ends the run; return Ok(()) to let it go on)"
+    )]
+    Hook {
+        /// Which hook: `on_agent_start`, `on_llm_end`, `on_tool_start`, ...
+        hook: &'static str,
+        /// The display name of the agent it fired for.
+        agent: String,
+        /// The hook's error (or "the hook panicked: ...").
+        message: String,
+    },
+
     /// The agent set is inconsistent (unknown entry or handoff target).
     #[error("invalid agent set: {0}")]
     AgentSet(String),

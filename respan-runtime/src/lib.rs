@@ -70,8 +70,10 @@ mod error;
 pub mod expect;
 mod gateway;
 mod history;
+pub mod hooks;
 #[cfg(any(feature = "offline", feature = "testing"))]
 mod http_server;
+mod instructions;
 mod items;
 pub mod journal;
 mod limit;
@@ -81,10 +83,12 @@ mod output;
 mod respan;
 mod result;
 mod retry;
+mod run;
 mod runner;
 mod schema;
 mod session;
 mod settings;
+mod so_far;
 mod sse;
 mod state;
 mod stream;
@@ -112,6 +116,7 @@ pub use gateway::{
     API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MODEL,
     DEFAULT_TIMEOUT, Gateway, GatewayBuilder, RECORD_ENV, REPLAY_ENV,
 };
+pub use hooks::{HookError, HookResult, NoHooks, RunContext, RunHooks, SharedHooks, async_trait};
 pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 pub use limit::{DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS};
 #[cfg(feature = "offline")]
@@ -122,7 +127,8 @@ pub use respan::{
 };
 pub use result::{RunOutcome, RunResult};
 pub use retry::{BoxFuture, RetryPolicy, Sleeper};
-pub use runner::{MULTIPLE_HANDOFFS_MESSAGE, Runner, TOOL_ERROR_MESSAGE, run, run_streamed};
+pub use run::{MULTIPLE_HANDOFFS_MESSAGE, TOOL_ERROR_MESSAGE};
+pub use runner::{Runner, run, run_streamed};
 pub use schema::{schema_for, strict_schema};
 pub use session::{MemorySession, Session, SessionRunner, shared_run_lock};
 #[cfg(feature = "sqlite")]

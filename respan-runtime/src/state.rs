@@ -3,11 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::approval::Outputs;
 use crate::error::Error;
 use crate::items::{InputItem, ModelResponse, RunItem};
-use crate::runner::RunSoFar;
+use crate::so_far::RunSoFar;
 use crate::usage::{Usage, UsageByAgent};
+
+/// Results of calls that already ran (or were rejected): `(call id, output)`.
+pub(crate) type Outputs = Vec<(String, String)>;
 
 /// What the model is told when a call is rejected without a message (the SDK's words).
 pub const REJECTION_MESSAGE: &str = "Tool execution was not approved.";

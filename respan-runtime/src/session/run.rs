@@ -4,6 +4,7 @@
 use crate::agent::{AgentKey, AgentSet};
 use crate::error::Error;
 use crate::gateway::Gateway;
+use crate::hooks::{NoHooks, RunHooks};
 use crate::items::{Input, InputItem};
 use crate::result::{RunOutcome, RunResult};
 use crate::runner::Runner;
@@ -11,7 +12,7 @@ use crate::session::{Session, cut_at_safe_start};
 use crate::state::{RunState, SessionMark};
 use crate::stream::{RunStream, recast};
 
-impl Runner {
+impl<H> Runner<H> {
     /// This runner's runs, in `session`: each loads the conversation so far
     /// before it starts and appends its input and the messages it added when
     /// it ends, so the next run continues the conversation (the SDK's
@@ -40,7 +41,7 @@ impl Runner {
     /// println!("{}", answer.final_output);
     /// # Ok(()) }
     /// ```
-    pub fn session(self, session: &dyn Session) -> SessionRunner<'_> {
+    pub fn session(self, session: &dyn Session) -> SessionRunner<'_, H> {
         SessionRunner {
             runner: self,
             session,
@@ -51,14 +52,23 @@ impl Runner {
 
 /// A [`Runner`] whose runs continue a [`Session`]'s conversation (see
 /// [`Runner::session`]). Same methods as the runner.
-#[derive(Clone)]
-pub struct SessionRunner<'s> {
-    runner: Runner,
+pub struct SessionRunner<'s, H = NoHooks> {
+    runner: Runner<H>,
     session: &'s dyn Session,
     limit: Option<usize>,
 }
 
-impl std::fmt::Debug for SessionRunner<'_> {
+impl<H> Clone for SessionRunner<'_, H> {
+    fn clone(&self) -> Self {
+        Self {
+            runner: self.runner.clone(),
+            session: self.session,
+            limit: self.limit,
+        }
+    }
+}
+
+impl<H> std::fmt::Debug for SessionRunner<'_, H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionRunner")
             .field("runner", &self.runner)
@@ -68,7 +78,7 @@ impl std::fmt::Debug for SessionRunner<'_> {
     }
 }
 
-impl<'s> SessionRunner<'s> {
+impl<'s, H> SessionRunner<'s, H> {
     /// Loads at most the latest `n` items of the session (the SDK's
     /// `SessionSettings(limit=n)`), to keep a long conversation within the
     /// model's context window; overrides the session's own [`Session::limit`].
@@ -85,7 +95,10 @@ impl<'s> SessionRunner<'s> {
         gateway: &Gateway,
         agents: &AgentSet<K>,
         input: impl Into<Input>,
-    ) -> Result<RunResult<K>, Error> {
+    ) -> Result<RunResult<K>, Error>
+    where
+        H: RunHooks<K>,
+    {
         self.run_with(gateway, agents, input, &()).await
     }
 
@@ -96,7 +109,10 @@ impl<'s> SessionRunner<'s> {
         agents: &AgentSet<K, C>,
         input: impl Into<Input>,
         context: &C,
-    ) -> Result<RunResult<K>, Error> {
+    ) -> Result<RunResult<K>, Error>
+    where
+        H: RunHooks<K, C>,
+    {
         let _turn = self.session.run_lock().lock_owned().await;
         let (items, loaded) = self.history(input.into()).await?;
         let result = self
@@ -119,6 +135,7 @@ impl<'s> SessionRunner<'s> {
     ) -> RunStream<'a, K>
     where
         's: 'a,
+        H: RunHooks<K> + 'a,
     {
         self.run_streamed_with(gateway, agents, input, &())
     }
@@ -133,6 +150,7 @@ impl<'s> SessionRunner<'s> {
     ) -> RunStream<'a, K>
     where
         's: 'a,
+        H: RunHooks<K, C> + 'a,
     {
         let this = self.clone();
         let input = input.into();
@@ -189,7 +207,10 @@ impl<'s> SessionRunner<'s> {
         gateway: &Gateway,
         agents: &AgentSet<K>,
         input: impl Into<Input>,
-    ) -> Result<RunOutcome<K>, Error> {
+    ) -> Result<RunOutcome<K>, Error>
+    where
+        H: RunHooks<K>,
+    {
         self.run_resumable_with(gateway, agents, input, &()).await
     }
 
@@ -200,7 +221,10 @@ impl<'s> SessionRunner<'s> {
         agents: &AgentSet<K, C>,
         input: impl Into<Input>,
         context: &C,
-    ) -> Result<RunOutcome<K>, Error> {
+    ) -> Result<RunOutcome<K>, Error>
+    where
+        H: RunHooks<K, C>,
+    {
         let _turn = self.session.run_lock().lock_owned().await;
         let (items, loaded) = self.history(input.into()).await?;
         let outcome = self
@@ -220,7 +244,10 @@ impl<'s> SessionRunner<'s> {
         gateway: &Gateway,
         agents: &AgentSet<K>,
         state: RunState<K>,
-    ) -> Result<RunOutcome<K>, Error> {
+    ) -> Result<RunOutcome<K>, Error>
+    where
+        H: RunHooks<K>,
+    {
         self.resume_with(gateway, agents, state, &()).await
     }
 
@@ -231,7 +258,10 @@ impl<'s> SessionRunner<'s> {
         agents: &AgentSet<K, C>,
         state: RunState<K>,
         context: &C,
-    ) -> Result<RunOutcome<K>, Error> {
+    ) -> Result<RunOutcome<K>, Error>
+    where
+        H: RunHooks<K, C>,
+    {
         let id = self.session.session_id();
         let loaded = match &state.session {
             Some(mark) if mark.id == id => mark.loaded,
