@@ -638,8 +638,16 @@ fn agent_values(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
             );
         }
         if let Some(rust) = &output.rust {
-            rust_path(rust, "a type, e.g. `crate::Ticket`", out);
+            rust_path("rust", rust, "a type, e.g. `crate::Ticket`", out);
         }
+    }
+    if let Some(function) = &agent.instructions_fn {
+        rust_path(
+            "instructions_fn",
+            function,
+            "a function `fn(&Ctx, &respan::Agent<Agent, Ctx>) -> String`, e.g. `crate::prompts::billing`",
+            out,
+        );
     }
 }
 
@@ -659,19 +667,21 @@ pub(crate) fn object_schema_problem(schema: &serde_json::Value) -> Option<String
     }
 }
 
-/// `rust = "..."` must be a Rust path (`crate::tools::lookup`).
-fn rust_path(rust: &Spanned<String>, what: &str, out: &mut Vec<Diagnostic>) {
+/// `rust = "..."` (or `instructions_fn = "..."`, the `key`) must be a Rust
+/// path (`crate::tools::lookup`).
+fn rust_path(key: &str, rust: &Spanned<String>, what: &str, out: &mut Vec<Diagnostic>) {
     if syn::parse_str::<syn::Path>(&rust.value).is_ok() {
         return;
     }
     let headline = if rust.value.trim().is_empty() {
-        "empty `rust` path".to_owned()
+        format!("empty `{key}` path")
     } else {
         format!("invalid Rust path `{}`", rust.value)
     };
     out.push(
-        Diagnostic::error(headline, rust.span, format!("expected the path of {what}"))
-            .with_help("write a Rust path such as `crate::module::name`, or remove `rust`"),
+        Diagnostic::error(headline, rust.span, format!("expected the path of {what}")).with_help(
+            format!("write a Rust path such as `crate::module::name`, or remove `{key}`"),
+        ),
     );
 }
 
@@ -809,6 +819,7 @@ fn tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
         }
         if let Some(rust) = &tool.rust {
             rust_path(
+                "rust",
                 rust,
                 "a `#[respan_tool]` function, e.g. `crate::tools::lookup`",
                 out,

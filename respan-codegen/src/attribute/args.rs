@@ -40,6 +40,8 @@ pub(crate) struct Args {
     pub(crate) id: Option<LitStr>,
     pub(crate) name: Option<LitStr>,
     pub(crate) instructions: Option<LitStr>,
+    /// `instructions = path::to::fn`: rustc checks its signature.
+    pub(crate) instructions_fn: Option<Path>,
     pub(crate) model: Option<Spanned<String>>,
     pub(crate) handoff_description: Option<Spanned<String>>,
     /// Agent structs: rustc resolves them.
@@ -100,9 +102,7 @@ pub(crate) const AGENT: Table<Args> = Table {
     keys: &[
         ("id", |r, m, a| set(&mut a.id, r.lit_str(m))),
         ("name", |r, m, a| set(&mut a.name, r.lit_str(m))),
-        ("instructions", |r, m, a| {
-            set(&mut a.instructions, r.lit_str(m))
-        }),
+        ("instructions", |r, m, a| r.instructions(m, a)),
         ("model", |r, m, a| set(&mut a.model, r.text(m))),
         ("model_settings", |r, m, a| {
             r.list(m, &MODEL_SETTINGS, &mut a.model_settings)
@@ -314,6 +314,27 @@ impl Reader<'_> {
             }) => Ok(lit),
             other => Err(wrong_type(meta, "a string", &other)),
         }
+    }
+
+    /// `instructions = "..."` (a template) or `instructions = path::to::fn`
+    /// (a function computing them per turn).
+    fn instructions(&mut self, meta: &ParseNestedMeta<'_>, args: &mut Args) -> syn::Result<()> {
+        match value(meta)? {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => args.instructions = Some(lit),
+            Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
+                args.instructions_fn = Some(path.path);
+            }
+            other => {
+                return Err(wrong_type(
+                    meta,
+                    "a string (a template) or the path of a function",
+                    &other,
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn text(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<String>> {

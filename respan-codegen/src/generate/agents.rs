@@ -35,6 +35,14 @@ impl Module<'_> {
             OutputKind::Rust(ty) => quote! { .output::<#ty>() },
             _ => TokenStream::new(),
         };
+        if let Some(instructions) = self.instructions_binding(agent) {
+            // The function decides how the agent gets its context `C`.
+            return quote! {
+                __bindings::#instructions::<C>(::respan::Agent::new(Agent::#variant, #name) #calls)
+                    #(.tool(#tools))*
+                    #output
+            };
+        }
         quote! {
             ::respan::Agent::new(Agent::#variant, #name)
                 #calls

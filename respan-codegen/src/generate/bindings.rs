@@ -6,6 +6,7 @@ use quote::{quote, quote_spanned};
 
 use super::Module;
 use super::names::{agent_variant, ident};
+use crate::spec::AgentSpec;
 
 impl Module<'_> {
     /// The Rust items the workflow file names, each as a type alias in a
@@ -18,14 +19,18 @@ impl Module<'_> {
     /// module `support_toml_line_14`" (or "expected type, found function
     /// `support_toml_line_14::lookup_invoice`" for a function that is not
     /// `#[respan_tool]`) points at the file and line to fix.
+    ///
+    /// An agent's `instructions_fn` is a plain function, so it is bound by a
+    /// call rather than an alias: see [`Module::instructions_fns`].
     pub(super) fn bindings(&self) -> TokenStream {
         let bindings = self.bound_items();
-        if bindings.is_empty() {
+        let functions = self.instructions_bindings();
+        if bindings.is_empty() && functions.is_empty() {
             return TokenStream::new();
         }
         let span = self.span();
         let mut aliases: Vec<proc_macro2::Ident> = Vec::new();
-        for binding in &bindings {
+        for binding in bindings.iter().chain(functions.iter().map(|(_, b)| b)) {
             if let Some(alias) = &binding.module_alias
                 && !aliases.contains(alias)
             {
@@ -47,14 +52,102 @@ impl Module<'_> {
                 pub(super) type #name = #target;
             }
         });
+        let functions = self.instructions_fns(&functions);
         quote! {
             /// The Rust items the workflow file names (tools, output types).
             #[doc(hidden)]
             mod __bindings {
                 #(#aliases)*
                 #(#items)*
+                #functions
             }
         }
+    }
+
+    /// `__bindings::billing_instructions`: the function giving `agent` its
+    /// `instructions_fn`, when it has one that could be bound.
+    pub(super) fn instructions_binding(&self, agent: &AgentSpec) -> Option<proc_macro2::Ident> {
+        let function = agent.instructions_fn.as_ref()?;
+        syn::parse_str::<syn::Path>(&function.value).ok()?;
+        ident(&format!("{}_instructions", agent.id.value))
+    }
+
+    /// Every agent's `instructions_fn`, as the agent's binding function and
+    /// the binding of the path it names.
+    fn instructions_bindings(&self) -> Vec<(&AgentSpec, Binding)> {
+        self.agents
+            .iter()
+            .filter_map(|agent| {
+                let name = self.instructions_binding(agent)?;
+                let function = agent.instructions_fn.as_ref()?;
+                let what = format!("`instructions_fn` of `[agents.{}]`", agent.id.value);
+                let binding = self.binding(name, function, &what, "the function")?;
+                Some((*agent, binding))
+            })
+            .collect()
+    }
+
+    /// For each agent with an `instructions_fn`: `billing_instructions::<C>(agent)`,
+    /// which passes the function to a checker named after its TOML line,
+    /// `support_toml_line_14`. The checker's bounds are the signature
+    /// (`fn(&Ctx, &respan::Agent<Agent, Ctx>) -> String`), so rustc's error for
+    /// a function that does not fit says "required by a bound in
+    /// `support_toml_line_14`": the file and line to fix. Which context the
+    /// function reads is only known once it is inferred, so the runtime side
+    /// (`respan::__private::instructions_fn`) matches it with the runs' `C`.
+    fn instructions_fns(&self, functions: &[(&AgentSpec, Binding)]) -> TokenStream {
+        let span = self.span();
+        let mut checkers: Vec<proc_macro2::Ident> = Vec::new();
+        let mut out = TokenStream::new();
+        for (agent, binding) in functions {
+            let Some(function) = agent.instructions_fn.as_ref() else {
+                continue;
+            };
+            let name = &binding.name;
+            let checker = self.location_alias(function.span);
+            let target = &binding.target;
+            let doc = &binding.doc;
+            let origin = format!(
+                "`{}` (`instructions_fn` of `[agents.{}]`, {}{})",
+                function.value,
+                agent.id.value,
+                self.options.source_path,
+                self.line(function.span)
+                    .map(|line| format!(":{line}"))
+                    .unwrap_or_default()
+            );
+            out.extend(quote_spanned! {span=>
+                #[doc = #doc]
+                pub(super) fn #name<C: ::core::marker::Send + ::core::marker::Sync + 'static>(
+                    agent: ::respan::Agent<super::Agent>,
+                ) -> ::respan::Agent<super::Agent, C> {
+                    #checker::<C, _, _>(agent, #target, #origin)
+                }
+            });
+            if checkers.contains(&checker) {
+                continue;
+            }
+            out.extend(quote_spanned! {span=>
+                /// The signature an `instructions_fn` at this line of the file must have.
+                fn #checker<C, X, F>(
+                    agent: ::respan::Agent<super::Agent>,
+                    function: F,
+                    origin: &'static str,
+                ) -> ::respan::Agent<super::Agent, C>
+                where
+                    C: ::core::marker::Send + ::core::marker::Sync + 'static,
+                    X: 'static,
+                    F: ::core::ops::Fn(&X, &::respan::Agent<super::Agent, X>) -> ::std::string::String
+                        + ::core::marker::Send
+                        + ::core::marker::Sync
+                        + 'static,
+                {
+                    ::respan::__private::instructions_fn(agent, function, origin)
+                }
+            });
+            checkers.push(checker);
+        }
+        out
     }
 
     /// The span generated code that names the user's items gets.

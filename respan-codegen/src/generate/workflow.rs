@@ -34,6 +34,25 @@ impl Module<'_> {
             // the caller's error names the tool.
             quote! { where #(for<'x> #tools: ::respan::ToolFn<()>,)* }
         };
+        // rustc checks an `instructions_fn`'s signature, but the context it
+        // reads is only inferred inside the body, so it is matched when built.
+        let panics_doc = if !stub
+            && self
+                .agents
+                .iter()
+                .any(|agent| self.instructions_binding(agent).is_some())
+        {
+            quote! {
+                ///
+                /// # Panics
+                ///
+                /// If an agent's `instructions_fn` reads a context other than `C`
+                /// (a function reading `&()` fits any): the message names it and
+                /// the context it needs.
+            }
+        } else {
+            TokenStream::new()
+        };
         let context_bounds = if tools.is_empty() {
             TokenStream::new()
         } else {
@@ -182,6 +201,7 @@ impl Module<'_> {
                 /// Builds the agents: tool definitions and instructions are prepared
                 /// here, once, not per request. A workflow whose tools read a context
                 /// is built with [`Workflow::with_context`] instead.
+                #panics_doc
                 pub fn new(vars: Vars) -> Self #new_bounds {
                     Self::with_context(vars)
                 }
@@ -262,6 +282,7 @@ impl Module<'_> {
                 /// tools read (`Workflow::<AppState>::with_context(vars)`, then
                 /// `run_with(.., &state)`); a tool that reads another context does
                 /// not compile.
+                #panics_doc
                 pub fn with_context(vars: Vars) -> Self #context_bounds {
                     #build
                 }

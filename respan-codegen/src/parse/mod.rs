@@ -224,6 +224,7 @@ fn in_duplicate_table(source: &str, duplicate_headers: &[usize], offset: usize) 
 struct AgentFields {
     name: Option<Spanned<String>>,
     instructions: Option<Template>,
+    instructions_fn: Option<Spanned<String>>,
     handoff_description: Option<Spanned<String>>,
     handoffs: Option<Vec<Spanned<String>>>,
     tools: Option<Vec<Spanned<String>>>,
@@ -503,6 +504,7 @@ impl Builder<'_, '_> {
             match name {
                 "name" => fields.name = self.reader.string(name, value),
                 "instructions" => fields.instructions = self.template(value),
+                "instructions_fn" => fields.instructions_fn = self.reader.string(name, value),
                 "handoff_description" => {
                     fields.handoff_description = self.reader.string(name, value)
                 }
@@ -533,7 +535,46 @@ impl Builder<'_, '_> {
                 _ => {}
             }
         }
+        self.one_kind_of_instructions(&place, table, &mut fields);
         fields
+    }
+
+    /// `instructions` and `instructions_fn` are two ways to give one thing: a
+    /// table with both is an error, and only `instructions` is kept (so the
+    /// checker adds no follow-on errors).
+    fn one_kind_of_instructions(
+        &mut self,
+        place: &str,
+        table: &DeTable<'_>,
+        fields: &mut AgentFields,
+    ) {
+        let (Some(_), Some(function)) = (&fields.instructions, &fields.instructions_fn) else {
+            return;
+        };
+        let key = |name: &str| {
+            table
+                .iter()
+                .find(|(key, _)| key.get_ref().as_ref() == name)
+                .map(|(key, _)| span_of(key))
+        };
+        let (Some(template_key), Some(function_key)) =
+            (key("instructions"), key("instructions_fn"))
+        else {
+            return;
+        };
+        self.reader.push(
+            Diagnostic::error(
+                format!("{place} sets both `instructions` and `instructions_fn`"),
+                function_key,
+                "the function would replace the text",
+            )
+            .with_related(template_key, "instructions set here")
+            .with_help(format!(
+                "keep one: `instructions = \"...\"` (a template) or `instructions_fn = \"{}\"` (a Rust function computing them per turn)",
+                function.value
+            )),
+        );
+        fields.instructions_fn = None;
     }
 
     /// An `instructions` string as a template, with its variables' spans in the file.
@@ -886,9 +927,21 @@ fn merge(id: Spanned<String>, span: Span, own: AgentFields, defaults: &AgentFiel
     let name = own
         .name
         .unwrap_or_else(|| Spanned::new(crate::spec::default_display_name(&id.value), id.span));
+    let own_instructions = own.instructions.is_some() || own.instructions_fn.is_some();
     AgentSpec {
         name,
-        instructions: own.instructions.or_else(|| defaults.instructions.clone()),
+        // One field written two ways: an agent's own `instructions` or
+        // `instructions_fn` replaces whichever `[defaults]` gives.
+        instructions_fn: if own_instructions {
+            own.instructions_fn
+        } else {
+            defaults.instructions_fn.clone()
+        },
+        instructions: if own_instructions {
+            own.instructions
+        } else {
+            defaults.instructions.clone()
+        },
         handoff_description: own.handoff_description,
         handoffs: own.handoffs.unwrap_or_default(),
         tools: own
