@@ -448,16 +448,7 @@ pub(crate) fn body_retry_after(body: &[u8]) -> Option<Duration> {
     Duration::try_from_secs_f64(secs).ok()
 }
 
-pub(crate) fn truncate(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
-}
+pub(crate) use crate::text::truncate;
 
 #[cfg(test)]
 mod tests {

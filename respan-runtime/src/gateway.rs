@@ -17,25 +17,10 @@ use crate::sse::ChunkStream;
 use crate::transport::{Answer, Transport, from_openai};
 use crate::wire::ChatCompletion;
 
-/// The Respan gateway's base URL.
-pub const DEFAULT_BASE_URL: &str = "https://api.respan.ai/api";
-/// The model used by agents that do not name one.
-pub const DEFAULT_MODEL: &str = "gpt-4o";
-/// The default per-request timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-/// The largest response read by default (a chat completion is a few KB; this
-/// bounds what a broken or hostile server can make a run hold in memory).
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
-/// Environment variable holding the API key.
-pub const API_KEY_ENV: &str = "RESPAN_API_KEY";
-/// Environment variable overriding the base URL.
-pub const BASE_URL_ENV: &str = "RESPAN_BASE_URL";
-/// Environment variable naming a cassette to record every exchange into
-/// ([`GatewayBuilder::record`]), read by [`Gateway::from_env`] and its kin.
-pub const RECORD_ENV: &str = "RESPAN_RECORD";
-/// Environment variable naming a cassette to replay instead of using the network
-/// ([`Gateway::replay`]; no key is needed), read by [`Gateway::from_env`] and its kin.
-pub const REPLAY_ENV: &str = "RESPAN_REPLAY";
+pub use crate::defaults::{
+    API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MODEL,
+    DEFAULT_TIMEOUT, RECORD_ENV, REPLAY_ENV,
+};
 
 /// A request body serialized once (each attempt of a retried request sends the same bytes).
 fn json_body(body: &impl serde::Serialize) -> Result<bytes::Bytes, Error> {

@@ -63,17 +63,18 @@
 #![warn(missing_docs)]
 
 mod agent;
+/// Lifecycle hooks ([`RunHooks`]).
+pub use agent::hooks;
 mod approval;
 mod cassette;
+mod defaults;
 mod error;
 #[cfg(feature = "offline")]
 pub mod expect;
 mod gateway;
 mod history;
-pub mod hooks;
 #[cfg(any(feature = "offline", feature = "testing"))]
 mod http_server;
-mod instructions;
 mod items;
 pub mod journal;
 mod limit;
@@ -100,6 +101,7 @@ pub mod telemetry;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod text;
 mod tls;
 mod tool;
 mod trace;

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use crate::agent::hooks::{NoHooks, RunHooks, SharedHooks};
 use crate::agent::{AgentKey, AgentSet};
 use crate::error::Error;
 use crate::gateway::Gateway;
-use crate::hooks::{NoHooks, RunHooks, SharedHooks};
 use crate::items::Input;
 use crate::journal::{Journal, NoJournal};
 use crate::result::{RunOutcome, RunResult};
@@ -321,8 +321,8 @@ impl<H> Runner<H> {
     }
 
     /// Runs with streaming: the gateway streams each answer (`"stream": true`) and
-    /// the returned stream yields [`RunEvent`]s as they happen, in the Agents SDK's
-    /// order, ending with [`RunEvent::Completed`] (or an error).
+    /// the returned stream yields [`RunEvent`](crate::RunEvent)s as they happen, in the Agents SDK's
+    /// order, ending with [`RunEvent::Completed`](crate::RunEvent::Completed) (or an error).
     ///
     /// - Requests also ask for usage (`"stream_options": {"include_usage": true}`,
     ///   unlike the SDK; see [`GatewayBuilder::stream_usage`](crate::GatewayBuilder::stream_usage)),
@@ -387,7 +387,7 @@ impl<H> Runner<H> {
 
     /// [`Runner::run_resumable`] with streaming: the events of
     /// [`Runner::run_streamed`]; a run stopped for approval ends the stream
-    /// without [`RunEvent::Completed`], and [`RunStream::take_interruption`]
+    /// without [`RunEvent::Completed`](crate::RunEvent::Completed), and [`RunStream::take_interruption`]
     /// gives its state ([`RunStream::into_outcome`] gives either).
     pub fn run_streamed_resumable<'a, K: AgentKey>(
         &self,

@@ -11,8 +11,9 @@ use std::time::Duration;
 use eventsource_stream::{EventStream, EventStreamError};
 use futures_util::{Stream, StreamExt as _};
 
-use crate::error::{Error, truncate};
+use crate::error::Error;
 use crate::limit::Permit;
+use crate::text::truncate;
 use crate::wire::ChatChunk;
 
 type Bytes = Pin<Box<dyn Stream<Item = Result<bytes::Bytes, BodyError>> + Send>>;
@@ -44,7 +45,7 @@ fn last_event_end(chunk: &[u8]) -> Option<usize> {
 impl std::fmt::Display for BodyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BodyError::Transport(error) => f.write_str(&crate::transport::error_chain(error)),
+            BodyError::Transport(error) => f.write_str(&crate::text::error_chain(error)),
             BodyError::TooLarge(limit) => write!(f, "the stream is larger than {limit} bytes"),
         }
     }

@@ -57,7 +57,7 @@ fn quote_answer(raw: &str) -> String {
     if raw.trim().is_empty() {
         String::new()
     } else {
-        format!(" (the answer: {:?})", crate::error::truncate(raw, 200))
+        format!(" (the answer: {:?})", crate::text::truncate(raw, 200))
     }
 }
 
@@ -296,8 +296,8 @@ impl Candidates {
                         return Some(Err(Failure::Other(format!(
                             "the answer holds several different JSON values that fit the schema \
                              ({} and {}), so which one is meant is ambiguous",
-                            crate::error::truncate(&first.to_string(), 80),
-                            crate::error::truncate(&value.to_string(), 80)
+                            crate::text::truncate(&first.to_string(), 80),
+                            crate::text::truncate(&value.to_string(), 80)
                         ))));
                     }
                     None => fitting = Some(value),

@@ -37,8 +37,8 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
 use tracing_subscriber::layer::SubscriberExt as _;
 
+use crate::defaults::{API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL};
 use crate::error::Error;
-use crate::gateway::{API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL};
 
 /// `RESPAN_TRACING=1` (or `true`) turns export on in [`init_from_env`].
 pub const TRACING_ENV: &str = "RESPAN_TRACING";

@@ -22,9 +22,10 @@ use async_openai::middleware::HttpRequestFactory;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
 use crate::cassette::{Cassette, Failed};
-use crate::error::{Error, body_retry_after, gateway_message, truncate};
+use crate::error::{Error, body_retry_after, gateway_message};
 use crate::limit::{ConnectionLimit, Permit};
 use crate::retry::{BoxFuture, RetryPolicy, Sleeper, header_retry_after};
+use crate::text::{error_chain, truncate};
 
 /// Header the Respan gateway uses to identify a logged request.
 pub(crate) const LOG_ID_HEADER: &str = "x-respan-log-id";
@@ -345,18 +346,6 @@ fn with_attempts(mut error: Error, n: u32) -> Error {
         _ => {}
     }
     error
-}
-
-/// reqwest's top-level message is terse ("error sending request"); the causes say why.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 /// Turns what async-openai returns into our error.

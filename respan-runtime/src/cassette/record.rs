@@ -211,7 +211,7 @@ impl Stream for Tap {
                 Poll::Ready(Some(Ok(bytes)))
             }
             Some(Err(error)) => {
-                let message = crate::transport::error_chain(&error);
+                let message = crate::text::error_chain(&error);
                 if let Some(pending) = this.pending.take()
                     && let Err(failed) = pending.write(End::Error(message))
                 {

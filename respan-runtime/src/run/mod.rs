@@ -27,11 +27,11 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::agent::hooks::RunHooks;
 use crate::agent::{Agent, AgentKey, AgentSet, Prepared};
 use crate::error::Error;
 use crate::gateway::Gateway;
 use crate::history::HistoryJson;
-use crate::hooks::RunHooks;
 use crate::items::{Input, RunItem};
 use crate::journal::Journal;
 use crate::result::RunOutcome;
@@ -119,7 +119,7 @@ impl<'r, K: AgentKey, C> Hooks<'r, K, C> {
 macro_rules! fire {
     ($hooks:expr, $agent:expr, $hook:ident($($arg:expr),* $(,)?)) => {
         for hooks in $hooks.of($agent) {
-            $crate::hooks::guard(stringify!($hook), $agent.name(), hooks.$hook($($arg),*)).await?;
+            $crate::agent::hooks::guard(stringify!($hook), $agent.name(), hooks.$hook($($arg),*)).await?;
         }
     };
 }

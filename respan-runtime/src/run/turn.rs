@@ -8,9 +8,8 @@ use tracing::Instrument as _;
 use super::answer::{complete, complete_streamed};
 use super::{Run, fire};
 use crate::agent::AgentKey;
+use crate::agent::hooks::RunContext;
 use crate::error::Error;
-use crate::hooks::RunContext;
-use crate::instructions;
 use crate::items::{InputItem, ModelResponse};
 use crate::wire::{ChatRequest, Messages, StreamOptions};
 
@@ -37,7 +36,7 @@ impl<'r, K: AgentKey, C: Sync> Run<'r, K, C> {
         }
         let system = match agent.dynamic_instructions() {
             Some(f) => Some(Cow::Owned(
-                instructions::compute(f, self.context, agent).await?,
+                crate::agent::compute_instructions(f, self.context, agent).await?,
             )),
             None => self.prepared_system(),
         };

@@ -1,10 +1,10 @@
 //! Runs in a session: the history loaded before, the new items appended after,
 //! one run at a time per conversation.
 
+use crate::agent::hooks::{NoHooks, RunHooks};
 use crate::agent::{AgentKey, AgentSet};
 use crate::error::Error;
 use crate::gateway::Gateway;
-use crate::hooks::{NoHooks, RunHooks};
 use crate::items::{Input, InputItem};
 use crate::result::{RunOutcome, RunResult};
 use crate::runner::Runner;
@@ -125,7 +125,7 @@ impl<'s, H> SessionRunner<'s, H> {
 
     /// Runs with streaming (see [`Runner::run_streamed`]) after the session's
     /// history; the new items are appended when the run completes, before
-    /// [`RunEvent::Completed`] is yielded. A stream dropped before then
+    /// [`RunEvent::Completed`](crate::RunEvent::Completed) is yielded. A stream dropped before then
     /// appends nothing.
     pub fn run_streamed<'a, K: AgentKey>(
         &self,

@@ -270,7 +270,7 @@ impl<'s> Checker<'s> {
                 let members: Vec<String> = members.iter().map(Value::to_string).collect();
                 format!(
                     "expected one of {}, found {}",
-                    crate::error::truncate(&members.join(", "), 160),
+                    crate::text::truncate(&members.join(", "), 160),
                     describe(value)
                 )
             });
@@ -281,7 +281,7 @@ impl<'s> Checker<'s> {
             return self.fail(path, || {
                 format!(
                     "expected {}, found {}",
-                    crate::error::truncate(&constant.to_string(), 80),
+                    crate::text::truncate(&constant.to_string(), 80),
                     describe(value)
                 )
             });
@@ -459,7 +459,7 @@ pub(super) fn describe(value: &Value) -> String {
         Value::Bool(b) => format!("boolean {b}"),
         Value::Number(n) if n.is_f64() => format!("number {n}"),
         Value::Number(n) => format!("integer {n}"),
-        Value::String(_) => format!("string {}", crate::error::truncate(&value.to_string(), 60)),
+        Value::String(_) => format!("string {}", crate::text::truncate(&value.to_string(), 60)),
         Value::Array(items) => format!("an array of {} item(s)", items.len()),
         Value::Object(_) => "an object".into(),
     }

@@ -9,6 +9,7 @@ use futures_util::FutureExt as _;
 use crate::agent::{Agent, AgentKey};
 use crate::error::Error;
 use crate::retry::BoxFuture;
+use crate::text::panic_message;
 
 /// The function behind [`Agent::instructions_fn`] and [`Agent::instructions_async`].
 pub(crate) type InstructionsFn<K, C> =
@@ -70,13 +71,4 @@ pub(crate) async fn compute<K: AgentKey, C>(
                 panic_message(&*panic)
             ),
         })
-}
-
-/// The text of a panic's payload, when it has one.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
 }

@@ -1,5 +1,8 @@
 //! Agents and the set of agents a run can move between.
 
+pub mod hooks;
+mod instructions;
+
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -9,13 +12,14 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::hooks::RunHooks;
-use crate::instructions::{self, InstructionsFn};
 use crate::output::OutputType;
 use crate::respan::{GatewayPrompt, RESPAN_PARAMS_HEADER, RespanParams, encode_header, place};
 use crate::settings::ModelSettings;
+use crate::text::error_chain;
 use crate::tool::{Tool, definition};
 use crate::wire::FixedFields;
+use hooks::RunHooks;
+pub(crate) use instructions::{InstructionsFn, compute as compute_instructions};
 
 /// What identifies an agent in a set: a `String` for hand-written code, the
 /// generated `Agent` enum for compiled workflows.
@@ -470,17 +474,6 @@ pub fn handoff_tool_description(agent_name: &str, handoff_description: Option<&s
         "Handoff to the {agent_name} agent to handle the request. {}",
         handoff_description.unwrap_or("")
     )
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 /// The agents of a workflow, keyed; handoffs refer to keys (cycles are fine).

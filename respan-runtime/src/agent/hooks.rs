@@ -62,9 +62,9 @@ use futures_util::FutureExt as _;
 
 use crate::agent::{Agent, AgentKey};
 use crate::error::Error;
-use crate::instructions::panic_message;
 use crate::items::{InputItem, ModelResponse, ToolCall};
 use crate::retry::BoxFuture;
+use crate::text::panic_message;
 use crate::usage::Usage;
 
 /// `#[async_trait]`, to implement [`RunHooks`] with `async fn`s.
@@ -113,7 +113,7 @@ impl<'a, C> RunContext<'a, C> {
 /// Code of the application's that runs at each step of a run (see the
 /// [module](self) for the order and what a failing hook does). Every method
 /// has a default that does nothing; implement the ones you need with
-/// [`#[async_trait]`](async_trait).
+/// [`#[async_trait]`](macro@async_trait).
 #[async_trait]
 pub trait RunHooks<K: AgentKey, C: Sync = ()>: Send + Sync {
     /// An agent starts: the run's first agent, or one handed off to.
