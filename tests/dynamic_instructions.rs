@@ -3,8 +3,8 @@
 //! function reads the run's context, so two runs with two contexts send two
 //! system messages (checked on the fake gateway).
 
+use respan::testing::{FakeGateway, FakeResponse};
 use respan::{AgentDef, AgentSet, Gateway, Runner, respan_agent};
-use respan_runtime::testing::{FakeGateway, FakeResponse};
 
 /// The application's state the instructions read.
 struct Invoices {
