@@ -80,6 +80,7 @@ macro_rules! __workflow_tests_need_offline {
 }
 
 mod agent_def;
+mod instructions_fn;
 pub use agent_def::{AgentDef, AgentSetExt, ToAgent};
 
 /// Tracing: every run's spans (run, agent, generation, handoff, tool) go to the
@@ -316,6 +317,7 @@ macro_rules! include_workflows {
 /// What generated code needs; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::instructions_fn::instructions_fn;
     pub use respan_macros::workflow as workflow_impl;
     pub use schemars;
     pub use serde;

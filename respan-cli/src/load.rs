@@ -42,6 +42,14 @@ pub enum Problem {
         /// The Rust type's path, as written.
         rust: String,
     },
+    /// An agent of the run computes its instructions with a Rust function
+    /// (`instructions_fn`), which only a compiled workflow has.
+    RustInstructions {
+        /// The agent.
+        agent: String,
+        /// The function's path, as written.
+        function: String,
+    },
     /// A template variable without a value, or a value for an unknown one.
     Var(VarProblem),
 }
@@ -84,6 +92,15 @@ impl std::fmt::Display for Problem {
                  to run it with `respan run`, describe its answer with a JSON Schema instead: \
                  `[agents.{agent}.output] schema = {{ type = \"object\", ... }}`"
             ),
+            Problem::RustInstructions { agent, function } => write!(
+                f,
+                "agent `{agent}` computes its instructions with the Rust function `{function}` \
+                 (`instructions_fn`), so `respan run` cannot run it: a function of the run's \
+                 context runs in compiled workflows (`respan::workflow!` or build.rs). To run \
+                 it from the command line, give the agent its text instead: \
+                 `[agents.{agent}] instructions = \"...\"` (a template: `{{{{ var }}}}`s come \
+                 from `--var`)"
+            ),
             Problem::Var(problem) => problem.fmt(f),
         }
     }
@@ -92,7 +109,7 @@ impl std::fmt::Display for Problem {
 /// Every reason a run cannot start (at least one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoadError {
-    /// In the order: agent, tools, outputs, variables.
+    /// In the order: agent, tools, outputs, instructions functions, variables.
     pub problems: Vec<Problem>,
 }
 
@@ -247,6 +264,14 @@ impl<'s> Load<'s> {
                 problems.push(Problem::RustOutput {
                     agent: agent.id.value.clone(),
                     rust: rust.value.clone(),
+                });
+            }
+        }
+        for agent in &agents {
+            if let Some(function) = &agent.instructions_fn {
+                problems.push(Problem::RustInstructions {
+                    agent: agent.id.value.clone(),
+                    function: function.value.clone(),
                 });
             }
         }

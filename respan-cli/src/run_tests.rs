@@ -311,7 +311,7 @@ fn verdict(
 fn needs_compiling(problem: &Problem) -> bool {
     matches!(
         problem,
-        Problem::RustTool { .. } | Problem::RustOutput { .. }
+        Problem::RustTool { .. } | Problem::RustOutput { .. } | Problem::RustInstructions { .. }
     )
 }
 
@@ -325,6 +325,9 @@ fn compiled_only_reason(problems: &[Problem]) -> String {
             }
             Problem::RustOutput { agent, rust } => Some(format!(
                 "agent `{agent}` answers with the Rust type `{rust}`"
+            )),
+            Problem::RustInstructions { agent, function } => Some(format!(
+                "agent `{agent}` computes its instructions with the Rust function `{function}`"
             )),
             _ => None,
         })

@@ -446,3 +446,42 @@ fn record_then_replay_and_a_changed_workflow_fails() {
     );
     assert!(stdout.contains("messages[0].content"), "{stdout}");
 }
+
+/// An agent whose instructions a Rust function computes (`instructions_fn`):
+/// `respan check` accepts the file, `respan test` ignores its tests with the
+/// reason, and `respan run` says why it cannot run it, before any request.
+#[test]
+fn an_instructions_fn_is_for_compiled_workflows_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(
+        &dir,
+        "desk.toml",
+        r#"[workflow]
+entry = "desk"
+
+[agents.desk]
+instructions_fn = "prompts::desk"
+
+[[tests]]
+name = "greets"
+input = "Hello."
+last_agent = "desk"
+"#,
+    );
+    let check = respan().args(["check", &path]).output().unwrap();
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let out = test_cmd(&[&path]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("test desk::greets ... ignored, agent `desk` computes its instructions with the Rust function `prompts::desk`"),
+        "{stdout}"
+    );
+    let run = respan().args(["run", &path, "Hello."]).output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains("error: agent `desk` computes its instructions with the Rust function `prompts::desk` (`instructions_fn`), so `respan run` cannot run it"),
+        "{stderr}"
+    );
+}

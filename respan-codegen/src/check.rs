@@ -5,25 +5,13 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, NO_AGENTS, Severity, or_list, out_of_range};
 use crate::format;
-use crate::parse::value::out_of_range;
+use crate::identifier::{fixed_identifier, identifier_problem, is_identifier};
 use crate::spec::{
     AgentSpec, Span, Spanned, Spec, ToolChoiceSpec, ToolUseBehaviorSpec, handoff_tool_name,
 };
 use crate::suggest::did_you_mean;
-
-/// Rust's strict and reserved keywords (2024 edition), which ids may not be.
-const RUST_KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
-    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
-    "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
-];
-
-/// The headline when no agent is declared (also used to avoid a follow-on error).
-pub(crate) const NO_AGENTS: &str = "workflow has no agents";
 
 /// OpenAI rejects function (tool) names longer than this.
 const MAX_TOOL_NAME: usize = 64;
@@ -175,11 +163,6 @@ pub(crate) fn unknown_agent(
     d
 }
 
-/// Whether `name` is a snake_case Rust identifier an id may be.
-pub(crate) fn is_identifier(name: &str) -> bool {
-    identifier_problem(name).is_none()
-}
-
 /// "`triage`, `billing`": the agent ids, for notes.
 fn agent_ids(spec: &Spec) -> String {
     spec.agents
@@ -187,48 +170,6 @@ fn agent_ids(spec: &Spec) -> String {
         .map(|a| format!("`{}`", a.id.value))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Why `name` cannot be a snake_case Rust identifier, if it cannot.
-pub(crate) fn identifier_problem(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        return Some("an identifier cannot be empty");
-    }
-    if name.starts_with(|c: char| c.is_ascii_digit()) {
-        return Some("identifiers cannot start with a digit");
-    }
-    if RUST_KEYWORDS.contains(&name) {
-        return Some("this is a Rust keyword");
-    }
-    if name.chars().all(|c| c == '_') {
-        return Some("an identifier needs a letter");
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        return Some("expected a snake_case identifier (a-z, 0-9, _)");
-    }
-    None
-}
-
-/// A valid identifier close to `name`, if there is an obvious one.
-fn fixed_identifier(name: &str) -> Option<String> {
-    let mut fixed = name.to_snake_case();
-    if fixed.starts_with(|c: char| c.is_ascii_digit()) || RUST_KEYWORDS.contains(&fixed.as_str()) {
-        fixed = format!(
-            "{}_{fixed}",
-            if name.starts_with(|c: char| c.is_ascii_digit()) {
-                "agent"
-            } else {
-                "my"
-            }
-        );
-        if RUST_KEYWORDS.contains(&name) {
-            fixed = format!("{name}_agent");
-        }
-    }
-    (fixed != name && identifier_problem(&fixed).is_none()).then_some(fixed)
 }
 
 fn ids(spec: &Spec, out: &mut Vec<Diagnostic>) {
@@ -474,7 +415,7 @@ fn agent_tools(spec: &Spec, agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
                     if agent.tools.is_empty() {
                         "it has none".to_owned()
                     } else {
-                        crate::parse::list(
+                        or_list(
                             &agent
                                 .tools
                                 .iter()
@@ -697,8 +638,16 @@ fn agent_values(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
             );
         }
         if let Some(rust) = &output.rust {
-            rust_path(rust, "a type, e.g. `crate::Ticket`", out);
+            rust_path("rust", rust, "a type, e.g. `crate::Ticket`", out);
         }
+    }
+    if let Some(function) = &agent.instructions_fn {
+        rust_path(
+            "instructions_fn",
+            function,
+            "a function `fn(&Ctx, &respan::Agent<Agent, Ctx>) -> String`, e.g. `crate::prompts::billing`",
+            out,
+        );
     }
 }
 
@@ -718,19 +667,21 @@ pub(crate) fn object_schema_problem(schema: &serde_json::Value) -> Option<String
     }
 }
 
-/// `rust = "..."` must be a Rust path (`crate::tools::lookup`).
-fn rust_path(rust: &Spanned<String>, what: &str, out: &mut Vec<Diagnostic>) {
+/// `rust = "..."` (or `instructions_fn = "..."`, the `key`) must be a Rust
+/// path (`crate::tools::lookup`).
+fn rust_path(key: &str, rust: &Spanned<String>, what: &str, out: &mut Vec<Diagnostic>) {
     if syn::parse_str::<syn::Path>(&rust.value).is_ok() {
         return;
     }
     let headline = if rust.value.trim().is_empty() {
-        "empty `rust` path".to_owned()
+        format!("empty `{key}` path")
     } else {
         format!("invalid Rust path `{}`", rust.value)
     };
     out.push(
-        Diagnostic::error(headline, rust.span, format!("expected the path of {what}"))
-            .with_help("write a Rust path such as `crate::module::name`, or remove `rust`"),
+        Diagnostic::error(headline, rust.span, format!("expected the path of {what}")).with_help(
+            format!("write a Rust path such as `crate::module::name`, or remove `{key}`"),
+        ),
     );
 }
 
@@ -868,6 +819,7 @@ fn tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
         }
         if let Some(rust) = &tool.rust {
             rust_path(
+                "rust",
                 rust,
                 "a `#[respan_tool]` function, e.g. `crate::tools::lookup`",
                 out,

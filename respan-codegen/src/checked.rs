@@ -142,7 +142,7 @@ pub fn check_source(display_path: &str, source: &str) -> Checked {
                 .into_iter()
                 // Warnings are only worth reading on an otherwise valid file.
                 .filter(|d| !parse_errors || d.severity == Severity::Error)
-                .filter(|d| !(parsed.agents_declared && d.message == crate::check::NO_AGENTS)),
+                .filter(|d| !(parsed.agents_declared && d.message == crate::diagnostic::NO_AGENTS)),
         );
     }
     Checked::new(display_path, source.to_owned(), parsed.spec, diagnostics)

@@ -67,3 +67,32 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 }
+
+/// The headline when no agent is declared: the parser says it for an empty
+/// `[agents]`, the checker for none at all, and `Checked` drops the checker's
+/// when the parser has said it.
+pub(crate) const NO_AGENTS: &str = "workflow has no agents";
+
+/// "`key` must be RANGE, found VALUE": shared by the parser, the checker and the attribute.
+pub(crate) fn out_of_range(key: &str, range_text: &str, found: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        format!("`{key}` out of range: must be {range_text}, found {found}"),
+        span,
+        format!("must be {range_text}"),
+    )
+}
+
+/// "`a`, `b` or `c`": the alternatives a diagnostic offers.
+pub(crate) fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [init @ .., last] => format!(
+            "{} or `{last}`",
+            init.iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

@@ -49,6 +49,9 @@ pub struct Key {
     /// Agent keys only: whether `[defaults]` may set it (`name`, `handoffs` and
     /// `handoff_description` only make sense per agent).
     pub defaultable: bool,
+    /// A key of the same table this one may not be written beside: the two
+    /// give one thing two ways (`instructions_fn` and `instructions`).
+    pub excludes: Option<&'static str>,
 }
 
 impl Key {
@@ -59,7 +62,13 @@ impl Key {
             description,
             required: false,
             defaultable: true,
+            excludes: None,
         }
+    }
+
+    const fn excludes(mut self, other: &'static str) -> Self {
+        self.excludes = Some(other);
+        self
     }
 
     const fn required(mut self) -> Self {
@@ -209,6 +218,12 @@ const AGENT_KEYS: &[Key] = &[
         Type::String,
         "The system prompt: a template whose `{{ variable }}`s become typed fields of the generated `Vars`.",
     ),
+    Key::new(
+        "instructions_fn",
+        Type::String,
+        "The system prompt computed before each model request by a Rust function `fn(&Ctx, &respan::Agent<Agent, Ctx>) -> String` (its path), from the run's context and the agent; instead of `instructions`. Compiled workflows only: `respan run` cannot call it.",
+    )
+    .excludes("instructions"),
     Key::new(
         "handoff_description",
         Type::String,

@@ -51,7 +51,11 @@ pub fn json_schema_text() -> String {
 fn table(table: &Table, include: impl Fn(&Key) -> bool) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
+    let mut exclusive = Vec::new();
     for key in table.keys.iter().filter(|key| include(key)) {
+        if let Some(other) = key.excludes {
+            exclusive.push(json!({ "not": { "required": [key.name, other] } }));
+        }
         let mut schema = of_type(&key.ty);
         if let Value::Object(fields) = &mut schema {
             // The key's own words (over a table's), first: editors show them on hover.
@@ -77,6 +81,20 @@ fn table(table: &Table, include: impl Fn(&Key) -> bool) -> Value {
         schema.insert("required".into(), Value::Array(required));
     }
     schema.insert("additionalProperties".into(), false.into());
+    match exclusive.len() {
+        0 => {}
+        1 => {
+            schema.extend(
+                exclusive
+                    .pop()
+                    .and_then(|not| not.as_object().cloned())
+                    .unwrap_or_default(),
+            );
+        }
+        _ => {
+            schema.insert("allOf".into(), Value::Array(exclusive));
+        }
+    }
     Value::Object(schema)
 }
 

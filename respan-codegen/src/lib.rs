@@ -26,6 +26,7 @@ pub mod diagnostic;
 pub mod format;
 pub mod generate;
 pub mod graph;
+mod identifier;
 pub mod json_schema;
 pub mod parse;
 pub mod render;

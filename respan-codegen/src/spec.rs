@@ -126,6 +126,10 @@ pub struct AgentSpec {
     /// Display name as the Agents SDK uses it (default derived from the id: `tech_support` -> `Tech Support`).
     pub name: Spanned<String>,
     pub instructions: Option<Template>,
+    /// `instructions_fn = "path::to::fn"`: a Rust function computes the
+    /// instructions before each model request, from the run's context and the
+    /// agent (exclusive with `instructions`; span: the string value).
+    pub instructions_fn: Option<Spanned<String>>,
     pub handoff_description: Option<Spanned<String>>,
     /// Ids of the agents this one may hand off to, in order.
     pub handoffs: Vec<Spanned<String>>,

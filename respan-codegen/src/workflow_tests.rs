@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use serde_json::Value;
 
-use crate::check::{identifier_problem, unknown_agent};
+use crate::check::unknown_agent;
 use crate::diagnostic::Diagnostic;
+use crate::identifier::identifier_problem;
 use crate::spec::{AgentSpec, ExpectationSpec, Spanned, Spec, TestSpec, template_variables};
 use crate::suggest::did_you_mean;
 

@@ -40,6 +40,7 @@ const MESSAGES: &[(&str, Covered)] = &[
     ("unknown `tool_use_behavior` `{}`", Catalog),
     ("`tool_use_behavior` table without `stop_at_tools`", Catalog),
     ("workflow has no agents", Catalog),
+    ("{} sets both `instructions` and `instructions_fn`", Catalog),
     // parse/value.rs
     ("wrong type for `{}`: expected {}, found {}", Catalog),
     ("integer `{}` is too large", Catalog),
@@ -116,6 +117,7 @@ const MESSAGES: &[(&str, Covered)] = &[
         Catalog,
     ),
     ("empty `rust` path", Catalog),
+    ("empty `instructions_fn` path", Catalog),
     ("invalid Rust path `{}`", Catalog),
     ("invalid template variable name `{}`", Catalog),
     (
@@ -173,10 +175,11 @@ const SOURCES: &[&str] = &[
 /// Call sites whose headline is not a literal, and what they produce (listed in
 /// `MESSAGES` above): `message` (empty file / no tables), `format!("invalid TOML:
 /// {headline}")` built before the call, `headline` (duplicate agent id / tool /
-/// table), `NO_AGENTS` (twice), `if missing {..} else {..}` (prompt id), and
+/// table), `format!("{place} sets both ...")` (the agent or `[defaults]`),
+/// `NO_AGENTS` (twice), `if missing {..} else {..}` (prompt id), and
 /// `headline` (empty / invalid Rust path), and `format!("{label} has no `input`")`
 /// (a test's label: "test `name`", or "this test" without a name).
-const INDIRECT_CALL_SITES: usize = 8;
+const INDIRECT_CALL_SITES: usize = 9;
 
 /// A headline pattern: literal pieces between the variable parts.
 fn pieces(pattern: &str) -> Vec<&str> {

@@ -13,6 +13,7 @@ fn agent(id: &str, at: usize, handoffs: &[&str]) -> AgentSpec {
         id: s(id, at),
         name: s(&respan_codegen::spec::default_display_name(id), at),
         instructions: None,
+        instructions_fn: None,
         handoff_description: None,
         handoffs: handoffs.iter().map(|h| s(h, at + 100)).collect(),
         tools: Vec::new(),

@@ -35,6 +35,7 @@ fn agent(
             source: s(instructions),
             variables: vars.into_iter().map(s).collect(),
         }),
+        instructions_fn: None,
         handoff_description: Some(s(name.clone())),
         handoffs: handoffs.into_iter().map(s).collect(),
         tools: vec![s(name.clone())],

@@ -121,3 +121,19 @@ output_matches = "(?i)high"
     let tests = &code[code.find("    /// The `[[tests]]`").unwrap()..];
     insta::assert_snapshot!(tests);
 }
+
+/// `instructions_fn`: each agent's function goes through a checker named after
+/// its TOML line (rustc names it when the signature does not fit); an agent's
+/// own `instructions` replaces the `[defaults]` function.
+#[test]
+fn generated_instructions_fns() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/instructions_fn.toml");
+    let checked = respan_codegen::check_file(&path, "tests/fixtures/instructions_fn.toml");
+    assert!(!checked.has_errors(), "{}", checked.render(false));
+    let mut options = Options::new("tests/fixtures/instructions_fn.toml");
+    options.source = Some(checked.source.clone());
+    let code = generate::file(checked.spec.as_ref().unwrap(), &options).unwrap();
+    syn::parse_file(code.split_once('\n').unwrap().1).unwrap();
+    insta::assert_snapshot!(code);
+}

@@ -265,7 +265,17 @@ fn document(table: &'static Table, key: &str, value: Value) -> String {
     if !path.is_empty() {
         *at = sample(&Type::Table(table));
     }
-    at.as_object_mut().unwrap().insert(key.to_owned(), value);
+    let at = at.as_object_mut().unwrap();
+    // A key written two ways (`instructions_fn`, `instructions`): only this one.
+    if let Some(other) = table
+        .keys
+        .iter()
+        .find(|k| k.name == key)
+        .and_then(|k| k.excludes)
+    {
+        at.remove(other);
+    }
+    at.insert(key.to_owned(), value);
     toml::to_string(&doc).expect("the document serializes as TOML")
 }
 
@@ -416,4 +426,36 @@ fn every_key_agrees_with_the_parser_and_the_checker() {
         }
     }
     assert!(cases > 100, "{cases} cases");
+}
+
+#[test]
+fn keys_that_exclude_each_other_fail_both() {
+    let validator = validator();
+    for table in tables() {
+        for key in table.keys {
+            let Some(other) = key.excludes else {
+                continue;
+            };
+            let mut text = document(table, key.name, sample(&key.ty));
+            let mut doc = instance(&text);
+            let mut at = &mut doc;
+            for step in place(table) {
+                at = slot(at, step, None);
+            }
+            let other_ty = &table.keys.iter().find(|k| k.name == other).unwrap().ty;
+            at.as_object_mut()
+                .unwrap()
+                .insert(other.to_owned(), sample(other_ty));
+            text = toml::to_string(&doc).unwrap();
+            let where_ = format!("{}.{} and {other}", table.name, key.name);
+            assert!(
+                !parse(&text).diagnostics.is_empty(),
+                "{where_}: parser accepts\n{text}"
+            );
+            assert!(
+                !schema_errors(&validator, &text).is_empty(),
+                "{where_}: schema accepts\n{text}"
+            );
+        }
+    }
 }

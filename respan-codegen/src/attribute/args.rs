@@ -25,10 +25,8 @@ use syn::{Expr, ExprLit, Lit, LitStr, Path, Token, UnOp};
 
 use super::errors::{self, Errors};
 use super::spans::SourceMap;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, or_list, out_of_range};
 use crate::format::{PLACEMENTS, TOOL_USE_BEHAVIORS};
-use crate::parse::list;
-use crate::parse::value::out_of_range;
 use crate::spec::{
     ModelSettingsSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned, ToolChoiceSpec,
     ToolUseBehaviorSpec,
@@ -42,6 +40,8 @@ pub(crate) struct Args {
     pub(crate) id: Option<LitStr>,
     pub(crate) name: Option<LitStr>,
     pub(crate) instructions: Option<LitStr>,
+    /// `instructions = path::to::fn`: rustc checks its signature.
+    pub(crate) instructions_fn: Option<Path>,
     pub(crate) model: Option<Spanned<String>>,
     pub(crate) handoff_description: Option<Spanned<String>>,
     /// Agent structs: rustc resolves them.
@@ -102,9 +102,7 @@ pub(crate) const AGENT: Table<Args> = Table {
     keys: &[
         ("id", |r, m, a| set(&mut a.id, r.lit_str(m))),
         ("name", |r, m, a| set(&mut a.name, r.lit_str(m))),
-        ("instructions", |r, m, a| {
-            set(&mut a.instructions, r.lit_str(m))
-        }),
+        ("instructions", |r, m, a| r.instructions(m, a)),
         ("model", |r, m, a| set(&mut a.model, r.text(m))),
         ("model_settings", |r, m, a| {
             r.list(m, &MODEL_SETTINGS, &mut a.model_settings)
@@ -318,6 +316,27 @@ impl Reader<'_> {
         }
     }
 
+    /// `instructions = "..."` (a template) or `instructions = path::to::fn`
+    /// (a function computing them per turn).
+    fn instructions(&mut self, meta: &ParseNestedMeta<'_>, args: &mut Args) -> syn::Result<()> {
+        match value(meta)? {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => args.instructions = Some(lit),
+            Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
+                args.instructions_fn = Some(path.path);
+            }
+            other => {
+                return Err(wrong_type(
+                    meta,
+                    "a string (a template) or the path of a function",
+                    &other,
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn text(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<String>> {
         let lit = self.lit_str(meta)?;
         Ok(self.source.text(lit.value(), &lit))
@@ -517,7 +536,7 @@ impl Reader<'_> {
                 }
                 message.push_str(&format!(
                     "\n= note: expected one of {}, or `tool_use_behavior(stop_at_tools = [tool, ...])`",
-                    list(TOOL_USE_BEHAVIORS)
+                    or_list(TOOL_USE_BEHAVIORS)
                 ));
                 return Err(syn::Error::new_spanned(&lit, message));
             }
@@ -548,7 +567,10 @@ impl Reader<'_> {
                 if let Some(s) = did_you_mean(other, PLACEMENTS.iter().copied()) {
                     message.push_str(&format!("\n= help: did you mean `{s}`?"));
                 }
-                message.push_str(&format!("\n= note: expected one of {}", list(PLACEMENTS)));
+                message.push_str(&format!(
+                    "\n= note: expected one of {}",
+                    or_list(PLACEMENTS)
+                ));
                 return Err(syn::Error::new_spanned(&lit, message));
             }
         };
@@ -649,7 +671,7 @@ fn unknown_key<T>(
         .or_else(misspelt);
     diagnostic = match help {
         Some(help) => diagnostic.with_help(help),
-        None => diagnostic.with_note(format!("expected one of {}", list(&known))),
+        None => diagnostic.with_note(format!("expected one of {}", or_list(&known))),
     };
     errors::error(path, &diagnostic)
 }

@@ -59,6 +59,10 @@ pub(crate) fn check(
         id: id.clone(),
         name: name.clone(),
         instructions,
+        instructions_fn: args.instructions_fn.as_ref().map(|path| {
+            let text = path.to_token_stream().to_string().replace(' ', "");
+            source.text(text, path)
+        }),
         handoff_description: args.handoff_description.clone(),
         handoffs: handoffs.clone(),
         tools: tools.clone(),
@@ -180,6 +184,7 @@ fn placeholder_agent(target: &Spanned<String>) -> AgentSpec {
         id: target.clone(),
         name: Spanned::new(spec::default_display_name(&target.value), target.span),
         instructions: None,
+        instructions_fn: None,
         handoff_description: None,
         handoffs: Vec::new(),
         tools: Vec::new(),

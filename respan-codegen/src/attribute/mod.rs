@@ -161,13 +161,31 @@ fn to_agent(agent: &AgentSpec, args: &args::Args) -> TokenStream {
         },
         &handoffs,
     );
-    quote! {
+    let new = quote! {
         ::respan::Agent::new(
             <Self as ::respan::AgentDef>::ID,
             <Self as ::respan::AgentDef>::NAME,
         )
-        .context::<__RespanContext>()
-        #calls
+    };
+    // `instructions = path::to::fn`: spanned at the path, so rustc's error for
+    // a function of another signature points at it. The function's context
+    // is inferred from it, and matched with the set's context when built.
+    let with_context = match &args.instructions_fn {
+        Some(path) => {
+            let span = first_span(path);
+            let origin = format!(
+                "`{}` (`#[respan_agent(instructions = ..)]` of agent `{}`)",
+                path.to_token_stream().to_string().replace(' ', ""),
+                agent.id.value
+            );
+            quote_spanned! {span=>
+                ::respan::__private::instructions_fn::<__RespanContext, _, _, _>(#new #calls, #path, #origin)
+            }
+        }
+        None => quote! { #new .context::<__RespanContext>() #calls },
+    };
+    quote! {
+        #with_context
         #(#tools)*
         #output
         #stop_at

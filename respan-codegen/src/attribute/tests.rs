@@ -445,3 +445,38 @@ fn odd_arguments_never_panic_and_always_expand_to_items() {
     );
     assert!(text.contains("& self.r#type"), "{text}");
 }
+
+/// `instructions = path`: a function computing the instructions per turn,
+/// spanned at the path (rustc checks its signature); a string stays a template.
+#[test]
+fn instructions_as_a_path_is_a_function() {
+    let (args, errors) = read(
+        quote!(name = "Desk", instructions = crate::prompts::desk),
+        quote!(
+            struct Desk;
+        ),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(args.instructions.is_none());
+    assert_eq!(
+        args.instructions_fn
+            .map(|p| p.to_token_stream().to_string()),
+        Some("crate :: prompts :: desk".to_owned())
+    );
+    insta::assert_snapshot!(pretty(
+        quote!(
+            name = "Desk",
+            instructions = crate::prompts::desk,
+            tools = [lookup]
+        ),
+        quote!(
+            struct Desk;
+        ),
+    ));
+    assert_eq!(
+        messages(quote!(instructions = 3)),
+        [
+            "wrong type for `instructions`: expected a string (a template) or the path of a function, found an integer"
+        ]
+    );
+}

@@ -13,6 +13,7 @@ fn agent(id: &str, name: &str, instructions: &str, vars: &[&str], handoffs: &[&s
             source: s(instructions.to_string()),
             variables: vars.iter().map(|v| s(v.to_string())).collect(),
         }),
+        instructions_fn: None,
         handoff_description: None,
         handoffs: handoffs.iter().map(|h| s(h.to_string())).collect(),
         tools: Vec::new(),

@@ -4,12 +4,12 @@
 
 mod strings;
 mod tests_table;
-pub(crate) mod value;
+mod value;
 
 use serde_json::Map;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, or_list};
 use crate::format::{self, Table};
 use crate::spec::{
     AgentSpec, ModelSettingsSpec, OutputSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned,
@@ -224,6 +224,7 @@ fn in_duplicate_table(source: &str, duplicate_headers: &[usize], offset: usize) 
 struct AgentFields {
     name: Option<Spanned<String>>,
     instructions: Option<Template>,
+    instructions_fn: Option<Spanned<String>>,
     handoff_description: Option<Spanned<String>>,
     handoffs: Option<Vec<Spanned<String>>>,
     tools: Option<Vec<Spanned<String>>>,
@@ -257,14 +258,14 @@ impl Builder<'_, '_> {
         {
             if table.is_empty() {
                 let entry = workflow.entry.value.as_str();
-                let id = if crate::check::is_identifier(entry) {
+                let id = if crate::identifier::is_identifier(entry) {
                     entry
                 } else {
                     "assistant"
                 };
                 self.reader.push(
                     Diagnostic::error(
-                        crate::check::NO_AGENTS,
+                        crate::diagnostic::NO_AGENTS,
                         self.header_span(span_of(item)),
                         "`[agents]` declares no agent",
                     )
@@ -400,7 +401,7 @@ impl Builder<'_, '_> {
                 diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
             } else {
                 let names: Vec<_> = known.names().collect();
-                diagnostic = diagnostic.with_note(format!("expected one of {}", list(&names)));
+                diagnostic = diagnostic.with_note(format!("expected one of {}", or_list(&names)));
             }
             self.reader.push(diagnostic);
         }
@@ -503,6 +504,7 @@ impl Builder<'_, '_> {
             match name {
                 "name" => fields.name = self.reader.string(name, value),
                 "instructions" => fields.instructions = self.template(value),
+                "instructions_fn" => fields.instructions_fn = self.reader.string(name, value),
                 "handoff_description" => {
                     fields.handoff_description = self.reader.string(name, value)
                 }
@@ -533,7 +535,46 @@ impl Builder<'_, '_> {
                 _ => {}
             }
         }
+        self.one_kind_of_instructions(&place, table, &mut fields);
         fields
+    }
+
+    /// `instructions` and `instructions_fn` are two ways to give one thing: a
+    /// table with both is an error, and only `instructions` is kept (so the
+    /// checker adds no follow-on errors).
+    fn one_kind_of_instructions(
+        &mut self,
+        place: &str,
+        table: &DeTable<'_>,
+        fields: &mut AgentFields,
+    ) {
+        let (Some(_), Some(function)) = (&fields.instructions, &fields.instructions_fn) else {
+            return;
+        };
+        let key = |name: &str| {
+            table
+                .iter()
+                .find(|(key, _)| key.get_ref().as_ref() == name)
+                .map(|(key, _)| span_of(key))
+        };
+        let (Some(template_key), Some(function_key)) =
+            (key("instructions"), key("instructions_fn"))
+        else {
+            return;
+        };
+        self.reader.push(
+            Diagnostic::error(
+                format!("{place} sets both `instructions` and `instructions_fn`"),
+                function_key,
+                "the function would replace the text",
+            )
+            .with_related(template_key, "instructions set here")
+            .with_help(format!(
+                "keep one: `instructions = \"...\"` (a template) or `instructions_fn = \"{}\"` (a Rust function computing them per turn)",
+                function.value
+            )),
+        );
+        fields.instructions_fn = None;
     }
 
     /// An `instructions` string as a template, with its variables' spans in the file.
@@ -663,7 +704,7 @@ impl Builder<'_, '_> {
                 let mut diagnostic = Diagnostic::error(
                     format!("unknown placement `{other}`"),
                     text.span,
-                    format!("expected one of {}", list(format::PLACEMENTS)),
+                    format!("expected one of {}", or_list(format::PLACEMENTS)),
                 );
                 if let Some(suggestion) = did_you_mean(other, format::PLACEMENTS.iter().copied()) {
                     diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
@@ -886,9 +927,21 @@ fn merge(id: Spanned<String>, span: Span, own: AgentFields, defaults: &AgentFiel
     let name = own
         .name
         .unwrap_or_else(|| Spanned::new(crate::spec::default_display_name(&id.value), id.span));
+    let own_instructions = own.instructions.is_some() || own.instructions_fn.is_some();
     AgentSpec {
         name,
-        instructions: own.instructions.or_else(|| defaults.instructions.clone()),
+        // One field written two ways: an agent's own `instructions` or
+        // `instructions_fn` replaces whichever `[defaults]` gives.
+        instructions_fn: if own_instructions {
+            own.instructions_fn
+        } else {
+            defaults.instructions_fn.clone()
+        },
+        instructions: if own_instructions {
+            own.instructions
+        } else {
+            defaults.instructions.clone()
+        },
         handoff_description: own.handoff_description,
         handoffs: own.handoffs.unwrap_or_default(),
         tools: own
@@ -964,20 +1017,5 @@ fn merge_respan(own: RespanSpec, defaults: &RespanSpec) -> RespanSpec {
         extra,
         placement: own.placement.or(d.placement),
         span: own.span,
-    }
-}
-
-/// "`a`, `b` or `c`".
-pub(crate) fn list(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => format!("`{one}`"),
-        [init @ .., last] => format!(
-            "{} or `{last}`",
-            init.iter()
-                .map(|i| format!("`{i}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
     }
 }

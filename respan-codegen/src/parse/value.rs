@@ -4,7 +4,7 @@
 use serde_json::{Map, Number, Value};
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, out_of_range};
 use crate::spec::{Span, Spanned};
 
 /// A TOML value with its span, as the `toml` crate's recoverable parser returns it.
@@ -248,13 +248,4 @@ fn parse_float(text: &str) -> Option<f64> {
         "nan" => Some(f64::NAN),
         _ => cleaned.parse().ok(),
     }
-}
-
-/// "`key` must be RANGE, found VALUE": shared by the parser and the checker.
-pub(crate) fn out_of_range(key: &str, range_text: &str, found: &str, span: Span) -> Diagnostic {
-    Diagnostic::error(
-        format!("`{key}` out of range: must be {range_text}, found {found}"),
-        span,
-        format!("must be {range_text}"),
-    )
 }

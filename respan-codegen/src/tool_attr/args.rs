@@ -127,7 +127,7 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Options {
 fn unknown_key(path: &syn::Path, key: &str, errors: &mut Errors) {
     let help = match crate::suggest::did_you_mean(key, KEYS.iter().copied()) {
         Some(known) => format!("did you mean `{known}`?"),
-        None => format!("the arguments are {}", crate::parse::list(KEYS)),
+        None => format!("the arguments are {}", crate::diagnostic::or_list(KEYS)),
     };
     errors.at(
         path,
