@@ -141,16 +141,14 @@ async fn run() -> Result<(), respan::Error> {
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");
     }
-    let workflow = support::Workflow::new(support::Vars::default());
-    let runner = Runner::new().hooks(Printer {
-        started: Instant::now(),
-    });
-    let result = runner
-        .run(
-            &gateway,
-            workflow.agents(),
-            "I'm having trouble connecting to the API.",
-        )
+    // Every run of this workflow fires the printer's hooks.
+    let workflow = support::Workflow::new(support::Vars::default()).with_runner(
+        Runner::new().hooks(Printer {
+            started: Instant::now(),
+        }),
+    );
+    let result = workflow
+        .run(&gateway, "I'm having trouble connecting to the API.")
         .await?;
     println!();
     println!("Handled by: {}", result.last_agent.name());

@@ -282,3 +282,65 @@ async fn a_compiled_workflow_runs_with_the_runner_it_is_given() {
         .expect("the default runner");
     assert_eq!(result.last_agent, support::Agent::Technical);
 }
+
+/// Hooks given through `with_runner` fire on every run of a compiled workflow,
+/// plain and streamed, and see its typed `Agent` keys.
+#[tokio::test]
+async fn a_compiled_workflow_runs_with_hooks_from_with_runner() {
+    use respan::{Agent, HookResult, RunContext, RunHooks, async_trait};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Keys(Arc<Mutex<Vec<String>>>);
+    #[async_trait]
+    impl RunHooks<support::Agent> for Keys {
+        async fn on_agent_start(
+            &self,
+            _run: &RunContext<'_, ()>,
+            agent: &Agent<support::Agent>,
+        ) -> HookResult {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("start {:?}", agent.key()));
+            Ok(())
+        }
+        async fn on_handoff(
+            &self,
+            _run: &RunContext<'_, ()>,
+            from: &Agent<support::Agent>,
+            to: &Agent<support::Agent>,
+        ) -> HookResult {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("handoff {:?} -> {:?}", from.key(), to.key()));
+            Ok(())
+        }
+    }
+
+    let gateway = respan::OfflineGateway::start().await.expect("offline");
+    let keys = Keys::default();
+    let workflow = support::Workflow::new(support::Vars::default())
+        .with_runner(respan::Runner::new().hooks(keys.clone()));
+    let question = "I'm having trouble connecting to the API.";
+    let result = workflow.run(&gateway, question).await.expect("a run");
+    assert_eq!(result.last_agent, support::Agent::Technical);
+    let expected = [
+        "start Triage",
+        "handoff Triage -> Technical",
+        "start Technical",
+    ];
+    assert_eq!(*keys.0.lock().unwrap(), expected);
+
+    keys.0.lock().unwrap().clear();
+    let streamed = workflow
+        .run_streamed(&gateway, question)
+        .into_result()
+        .await;
+    assert_eq!(
+        streamed.expect("a streamed run").last_agent,
+        support::Agent::Technical
+    );
+    assert_eq!(*keys.0.lock().unwrap(), expected);
+}

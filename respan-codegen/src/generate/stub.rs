@@ -39,7 +39,7 @@ pub fn stub(spec: Option<&Spec>, fallback_name: &str, options: &Options) -> Opti
             pub struct Workflow;
             impl Workflow {
                 pub fn new(_vars: Vars) -> Self { Workflow }
-                pub fn with_runner(self, _runner: ::respan::Runner) -> Self { self }
+                pub fn with_runner<H>(self, _runner: ::respan::Runner<H>) -> Self { self }
                 pub async fn run(
                     &self,
                     _gateway: &::respan::Gateway,

@@ -85,7 +85,7 @@ impl Module<'_> {
                     .workflow_name(#workflow)
                     #max_turns
                     #(.agent(#agents))*;
-                Workflow { agents, runner: ::respan::Runner::new() }
+                Workflow { agents, runner: ::respan::Runner::new().shared_hooks() }
             }
         };
         let typed = !stub && self.has_outputs();
@@ -191,8 +191,9 @@ impl Module<'_> {
             #[derive(Clone, Debug)]
             pub struct Workflow<C = ()> {
                 agents: ::respan::AgentSet<Agent, C>,
-                /// The settings every run starts from ([`Workflow::with_runner`]).
-                runner: ::respan::Runner,
+                /// The settings every run starts from ([`Workflow::with_runner`]),
+                /// its hooks behind one type whatever they are.
+                runner: ::respan::Runner<::respan::SharedHooks<Agent, C>>,
             }
 
             #typed_output
@@ -289,10 +290,14 @@ impl Module<'_> {
 
                 /// Every run of this workflow from now on starts from `runner`'s
                 /// settings: a trace context for its spans (`Runner::trace`), a
-                /// different bound on model requests (`Runner::max_turns`), e.g.
+                /// different bound on model requests (`Runner::max_turns`), hooks
+                /// that fire at each step (`Runner::hooks`), e.g.
                 /// `Workflow::new(vars).with_runner(respan::Runner::new().trace(context))`.
-                pub fn with_runner(mut self, runner: ::respan::Runner) -> Self {
-                    self.runner = runner;
+                pub fn with_runner<H: ::respan::RunHooks<Agent, C> + 'static>(
+                    mut self,
+                    runner: ::respan::Runner<H>,
+                ) -> Self {
+                    self.runner = runner.shared_hooks();
                     self
                 }
 
