@@ -70,6 +70,7 @@ mod defaults;
 mod error;
 mod gateway;
 mod history;
+mod input_filter;
 mod items;
 pub mod journal;
 mod limit;
@@ -101,8 +102,8 @@ mod usage;
 mod wire;
 
 pub use agent::{
-    Agent, AgentKey, AgentSet, DEFAULT_MAX_TURNS, ToolUseBehavior, handoff_tool_description,
-    handoff_tool_name,
+    Agent, AgentKey, AgentSet, AgentTool, DEFAULT_MAX_TURNS, Handoff, ToolUseBehavior,
+    agent_tool_name, handoff_tool_description, handoff_tool_name,
 };
 pub use error::Error;
 pub use gateway::{
@@ -110,6 +111,7 @@ pub use gateway::{
     DEFAULT_TIMEOUT, Gateway, GatewayBuilder, RECORD_ENV, REPLAY_ENV,
 };
 pub use hooks::{HookError, HookResult, NoHooks, RunContext, RunHooks, SharedHooks, async_trait};
+pub use input_filter::InputFilter;
 pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 pub use limit::{DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS};
 pub use output::OutputType;

@@ -153,6 +153,8 @@ impl<H> Runner<H> {
             max_turns: self.max_turns.unwrap_or(agents.max_turns_value()),
             trace: self.trace.as_deref(),
             events: None,
+            entry: None,
+            nested_in: Vec::new(),
         }
     }
 

@@ -109,6 +109,9 @@ pub struct RunState<K = String> {
     pub(crate) turns: u32,
     /// The conversation, ending with the answer whose calls are being decided.
     pub(crate) history: Vec<InputItem>,
+    /// What the model is sent instead, after a handoff's input filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) model_view: Option<ModelView>,
     pub(crate) new_items: Vec<RunItem<K>>,
     pub(crate) raw_responses: Vec<ModelResponse>,
     pub(crate) usage: Usage,
@@ -121,6 +124,14 @@ pub struct RunState<K = String> {
     /// ([`SessionRunner::run_resumable`](crate::SessionRunner::run_resumable)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) session: Option<SessionMark>,
+}
+
+/// The conversation as the model is sent it after a filtered handoff.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ModelView {
+    pub(crate) items: Vec<InputItem>,
+    /// How many of the first items a filter wrote.
+    pub(crate) input: usize,
 }
 
 /// Which session a resumable run continues, and how many items of its
@@ -144,6 +155,10 @@ impl<K> RunState<K> {
             version: FormatVersion(RUN_STATE_VERSION),
             current_agent,
             turns: so_far.turns,
+            model_view: so_far.view.map(|items| ModelView {
+                items,
+                input: so_far.view_input,
+            }),
             history: so_far.history,
             new_items: so_far.new_items,
             raw_responses: so_far.raw_responses,
@@ -157,8 +172,20 @@ impl<K> RunState<K> {
 
     /// The run so far, the approvals and the outputs of the interrupted answer.
     pub(crate) fn into_parts(self) -> (K, RunSoFar<K>, Vec<ToolApproval<K>>, Outputs) {
+        let view_input = match &self.model_view {
+            Some(view) => view.input,
+            // Not saved: the input is taken to end at the first answer (exact
+            // for runs not continuing a conversation that has answers).
+            None => self
+                .history
+                .iter()
+                .position(|item| matches!(item, InputItem::Assistant { .. }))
+                .unwrap_or(self.history.len()),
+        };
         let so_far = RunSoFar {
             turns: self.turns,
+            view: self.model_view.map(|view| view.items),
+            view_input,
             history: self.history,
             new_items: self.new_items,
             raw_responses: self.raw_responses,

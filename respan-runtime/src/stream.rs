@@ -20,7 +20,10 @@ use crate::state::RunState;
 /// `O` is the type of the final output in [`RunEvent::Completed`]: the text
 /// (`String`) from the runner; a generated workflow with structured outputs
 /// streams its `Output` enum (see [`RunStream::map_completed`]).
+///
+/// New kinds of events come with new features, so matches need a `_` arm.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum RunEvent<K, O = String> {
     /// The current agent changed (also sent first, for the entry agent).
     /// SDK: `agent_updated_stream_event`.
@@ -59,6 +62,18 @@ pub enum RunEvent<K, O = String> {
     /// An item was produced: a message, tool call or result, handoff request or
     /// handoff. SDK: `run_item_stream_event`, named as [`RunEvent::sdk_name`] says.
     Item(RunItem<K>),
+    /// An event of the run of an agent used as a tool ([`AgentTool`](crate::AgentTool)),
+    /// inside the call `call_id` of the calling agent: the inner agent's
+    /// `AgentUpdated` and its items (messages, tool calls and results,
+    /// handoffs); a run nested deeper is nested again. Its model requests are
+    /// not streamed (as the SDK's `as_tool` without `on_stream`), so there are
+    /// no deltas inside. The SDK streams these only to an `on_stream` callback.
+    Nested {
+        /// The id of the call of the agent tool.
+        call_id: String,
+        /// The inner run's event.
+        event: Box<RunEvent<K, O>>,
+    },
     /// The run finished; the last event. The SDK has no such event (its stream
     /// ends, and the result is on the stream object).
     Completed(Box<RunResult<K, O>>),
@@ -92,6 +107,7 @@ impl<K, O> RunEvent<K, O> {
                 RunItem::HandoffCall { .. } => "handoff_requested",
                 RunItem::HandoffOutput { .. } => "handoff_occured",
             },
+            RunEvent::Nested { event, .. } => event.sdk_name(),
             RunEvent::Completed(_) => "run_completed",
         }
     }
@@ -123,6 +139,10 @@ pub(crate) fn recast<K, O, P>(
             arguments_delta,
         },
         RunEvent::Item(item) => RunEvent::Item(item),
+        RunEvent::Nested { call_id, event } => RunEvent::Nested {
+            call_id,
+            event: Box::new(recast(*event)?),
+        },
         RunEvent::Completed(result) => return Err(result),
     })
 }

@@ -152,6 +152,11 @@ pub(crate) struct RunTrace<'a> {
 }
 
 impl<'a> RunTrace<'a> {
+    /// What the run's spans carry (a nested run's carry the same).
+    pub(crate) fn context(&self) -> Option<&'a TraceContext> {
+        self.context
+    }
+
     /// Opens the run's span (`<workflow>.workflow`).
     pub(crate) fn start(workflow: &'a str, context: Option<&'a TraceContext>) -> Self {
         let content = context

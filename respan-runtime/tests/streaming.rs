@@ -92,6 +92,7 @@ fn sdk_view<O>(event: &RunEvent<String, O>) -> Value {
             json!({"type": "run_item_stream_event", "name": event.sdk_name(), "item": item.kind()})
         }
         RunEvent::Completed(_) => json!({"type": event.sdk_name()}),
+        other => panic!("no agent tool here: {}", other.sdk_name()),
     }
 }
 

@@ -1,5 +1,7 @@
 //! Agents and the set of agents a run can move between.
 
+mod agent_tool;
+mod handoff;
 pub mod hooks;
 mod instructions;
 
@@ -19,6 +21,11 @@ use crate::text::error_chain;
 use crate::tool::{Tool, definition};
 use crate::wire::FixedFields;
 use hooks::RunHooks;
+
+pub use agent_tool::{AgentTool, agent_tool_name};
+pub(crate) use agent_tool::agent_tool_parameters;
+pub use handoff::Handoff;
+pub(crate) use handoff::{Enabled, HandoffOptions};
 pub(crate) use instructions::{InstructionsFn, compute as compute_instructions};
 
 /// What identifies an agent in a set: a `String` for hand-written code, the
@@ -52,7 +59,13 @@ pub struct Agent<K: AgentKey = String, C = ()> {
     unusable: Option<String>,
     handoff_description: Option<String>,
     handoffs: Vec<K>,
+    /// The options of each handoff, in the order of `handoffs`.
+    handoff_options: Vec<HandoffOptions<K, C>>,
     tools: Vec<Arc<dyn Tool<C>>>,
+    agent_tools: Vec<AgentTool<K>>,
+    /// Function tools and agent tools in the order they were added (the
+    /// order of their definitions in requests).
+    tool_order: Vec<ToolSlot>,
     tool_use_behavior: ToolUseBehavior,
     output: Option<OutputType>,
     model: Option<String>,
@@ -72,7 +85,10 @@ impl<K: AgentKey, C> Clone for Agent<K, C> {
             unusable: self.unusable.clone(),
             handoff_description: self.handoff_description.clone(),
             handoffs: self.handoffs.clone(),
+            handoff_options: self.handoff_options.clone(),
             tools: self.tools.clone(),
+            agent_tools: self.agent_tools.clone(),
+            tool_order: self.tool_order.clone(),
             tool_use_behavior: self.tool_use_behavior.clone(),
             output: self.output.clone(),
             model: self.model.clone(),
@@ -81,6 +97,15 @@ impl<K: AgentKey, C> Clone for Agent<K, C> {
             prompt: self.prompt.clone(),
         }
     }
+}
+
+/// One tool of an agent, in the order tools were added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ToolSlot {
+    /// `tools[i]`.
+    Function(usize),
+    /// `agent_tools[i]`.
+    Agent(usize),
 }
 
 /// What happens after the agent's function tools ran (the Agents SDK's
@@ -118,7 +143,10 @@ impl<K: AgentKey> Agent<K> {
             unusable: None,
             handoff_description: None,
             handoffs: Vec::new(),
+            handoff_options: Vec::new(),
             tools: Vec::new(),
+            agent_tools: Vec::new(),
+            tool_order: Vec::new(),
             tool_use_behavior: ToolUseBehavior::default(),
             output: None,
             model: None,
@@ -148,6 +176,12 @@ impl<K: AgentKey> Agent<K> {
             .dynamic_instructions
             .clone()
             .map(|f| instructions::contextless(f, self.clone()));
+        let handoff_options = self
+            .handoff_options
+            .iter()
+            .cloned()
+            .map(|options| options.contextless(&self))
+            .collect();
         let unusable = self.unusable.or_else(|| {
             self.hooks.is_some().then(|| {
                 format!(
@@ -166,6 +200,9 @@ impl<K: AgentKey> Agent<K> {
             unusable,
             handoff_description: self.handoff_description,
             handoffs: self.handoffs,
+            handoff_options,
+            agent_tools: self.agent_tools,
+            tool_order: self.tool_order,
             tools: self
                 .tools
                 .into_iter()
@@ -281,26 +318,48 @@ impl<K: AgentKey, C> Agent<K, C> {
     }
 
     /// Adds a handoff target (by key; it must be in the same [`AgentSet`]).
-    pub fn handoff(mut self, target: K) -> Self {
+    pub fn handoff(self, target: K) -> Self {
+        self.handoff_with(Handoff::to(target))
+    }
+
+    /// Adds a handoff with options: input filter, typed input, `on_handoff`,
+    /// whether it is offered, its tool's name and description.
+    pub fn handoff_with(mut self, handoff: Handoff<K, C>) -> Self {
+        let Handoff { target, options } = handoff;
         self.handoffs.push(target);
+        self.handoff_options.push(options);
         self
     }
 
     /// Adds several handoff targets, in order.
     pub fn handoffs(mut self, targets: impl IntoIterator<Item = K>) -> Self {
-        self.handoffs.extend(targets);
+        for target in targets {
+            self.handoffs.push(target);
+            self.handoff_options.push(HandoffOptions::default());
+        }
+        self
+    }
+
+    /// Adds another agent of the set as a tool (the SDK's `Agent.as_tool`):
+    /// the model calls it with an `input` string, the agent runs on it to its
+    /// final output (its own tools and handoffs included), and that output
+    /// (a structured one as its JSON) is the tool's result. A run that fails
+    /// is told to the model as a tool error.
+    pub fn agent_tool(mut self, tool: AgentTool<K>) -> Self {
+        self.tool_order.push(ToolSlot::Agent(self.agent_tools.len()));
+        self.agent_tools.push(tool);
         self
     }
 
     /// Adds a function tool: a [`FunctionTool`](crate::FunctionTool), or
     /// `lookup_invoice::tool()` for a `#[respan_tool] fn lookup_invoice`.
-    pub fn tool(mut self, tool: impl Tool<C> + 'static) -> Self {
-        self.tools.push(Arc::new(tool));
-        self
+    pub fn tool(self, tool: impl Tool<C> + 'static) -> Self {
+        self.tool_arc(Arc::new(tool))
     }
 
     /// Adds a shared function tool.
     pub fn tool_arc(mut self, tool: Arc<dyn Tool<C>>) -> Self {
+        self.tool_order.push(ToolSlot::Function(self.tools.len()));
         self.tools.push(tool);
         self
     }
@@ -394,6 +453,20 @@ impl<K: AgentKey, C> Agent<K, C> {
     pub fn handoff_targets(&self) -> &[K] {
         &self.handoffs
     }
+    /// The options of the handoff at `position` of [`Agent::handoff_targets`].
+    pub(crate) fn handoff_options(&self, position: usize) -> &HandoffOptions<K, C> {
+        &self.handoff_options[position]
+    }
+    /// Whether a handoff has options beyond its target.
+    pub fn handoff_has_options(&self, position: usize) -> bool {
+        self.handoff_options
+            .get(position)
+            .is_some_and(|options| !options.is_plain())
+    }
+    /// The agents this agent has as tools.
+    pub fn agent_tools(&self) -> &[AgentTool<K>] {
+        &self.agent_tools
+    }
     /// The function tools.
     pub fn tools(&self) -> &[Arc<dyn Tool<C>>] {
         &self.tools
@@ -438,6 +511,8 @@ impl<K: AgentKey, C> Debug for Agent<K, C> {
             .field("hooks", &self.hooks.is_some())
             .field("handoff_description", &self.handoff_description)
             .field("handoffs", &self.handoffs)
+            .field("handoff_options", &self.handoff_options)
+            .field("agent_tools", &self.agent_tools)
             .field(
                 "tools",
                 &self.tools.iter().map(|t| t.name()).collect::<Vec<_>>(),
@@ -679,6 +754,39 @@ impl<K: AgentKey, C> AgentSet<K, C> {
         Ok(Prepared { entry, agents })
     }
 
+    /// The path by which the agent at `from` reaches `start` again through
+    /// agent tools (`a → b → a`), if it does.
+    fn agent_tool_cycle(&self, start: &K, from: usize) -> Option<String> {
+        let mut path = vec![from];
+        let mut seen = vec![false; self.agents.len()];
+        self.reaches(start, &mut path, &mut seen).then(|| {
+            std::iter::once(format!("{start:?}"))
+                .chain(path.iter().map(|&i| format!("{:?}", self.agents[i].key)))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        })
+    }
+
+    fn reaches(&self, start: &K, path: &mut Vec<usize>, seen: &mut [bool]) -> bool {
+        let at = *path.last().expect("the path starts with an agent");
+        if &self.agents[at].key == start {
+            return true;
+        }
+        if std::mem::replace(&mut seen[at], true) {
+            return false;
+        }
+        for tool in &self.agents[at].agent_tools {
+            if let Some(next) = self.index_of(&tool.target) {
+                path.push(next);
+                if self.reaches(start, path, seen) {
+                    return true;
+                }
+                path.pop();
+            }
+        }
+        false
+    }
+
     fn prepare_agent(&self, agent: &Agent<K, C>) -> Result<PreparedAgent, PrepareError> {
         if let Some(why) = &agent.unusable {
             return Err(PrepareError::AgentSet(why.clone()));
@@ -694,27 +802,67 @@ impl<K: AgentKey, C> AgentSet<K, C> {
         let mut tool_defs = Vec::new();
         let mut handoffs = HashMap::new();
         let mut tools = HashMap::new();
-        for (i, tool) in agent.tools.iter().enumerate() {
-            if tools.contains_key(tool.name()) {
+        let mut agent_tools = HashMap::new();
+        let mut names = std::collections::HashSet::new();
+        for slot in &agent.tool_order {
+            let (name, definition) = match *slot {
+                ToolSlot::Function(i) => {
+                    let tool = &agent.tools[i];
+                    tool.validate().map_err(|message| {
+                        PrepareError::AgentSet(format!("agent {:?}: {message}", agent.name))
+                    })?;
+                    let def = definition(
+                        tool.name(),
+                        tool.description(),
+                        tool.parameters(),
+                        tool.strict(),
+                    );
+                    (tool.name().to_string(), def)
+                }
+                ToolSlot::Agent(i) => {
+                    let tool = &agent.agent_tools[i];
+                    let target = self.index_of(&tool.target).ok_or_else(|| {
+                        PrepareError::AgentSet(format!(
+                            "agent {:?} has the agent {:?} as a tool, which is not in the set",
+                            agent.name, tool.target
+                        ))
+                    })?;
+                    if let Some(cycle) = self.agent_tool_cycle(&agent.key, target) {
+                        return Err(PrepareError::AgentSet(format!(
+                            "agent {:?} is its own tool ({cycle}): an agent tool's run would \
+                             never end; remove one of these agent tools",
+                            agent.name
+                        )));
+                    }
+                    let name = tool
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| agent_tool_name(&self.agents[target].name));
+                    let def = definition(
+                        &name,
+                        tool.description.as_deref().unwrap_or(""),
+                        agent_tool_parameters(),
+                        true,
+                    );
+                    agent_tools.insert(name.clone(), (i, target));
+                    (name, def)
+                }
+            };
+            if !names.insert(name.clone()) {
                 return Err(PrepareError::AgentSet(format!(
-                    "agent {:?} has two tools named {:?}",
-                    agent.name,
-                    tool.name()
+                    "agent {:?} has two tools named {name:?}",
+                    agent.name
                 )));
             }
-            tool.validate().map_err(|message| {
-                PrepareError::AgentSet(format!("agent {:?}: {message}", agent.name))
-            })?;
-            tool_defs.push(definition(
-                tool.name(),
-                tool.description(),
-                tool.parameters(),
-                tool.strict(),
-            ));
-            tools.insert(tool.name().to_string(), i);
+            if let ToolSlot::Function(i) = *slot {
+                tools.insert(name, i);
+            }
+            tool_defs.push(definition);
         }
         if let ToolUseBehavior::StopAtTools(names) = &agent.tool_use_behavior
-            && let Some(unknown) = names.iter().find(|name| !tools.contains_key(name.as_str()))
+            && let Some(unknown) = names
+                .iter()
+                .find(|name| !tools.contains_key(name.as_str()) && !agent_tools.contains_key(name.as_str()))
         {
             return Err(PrepareError::AgentSet(format!(
                 "agent {:?} stops at tool {unknown:?}, which it does not have; \
@@ -722,6 +870,8 @@ impl<K: AgentKey, C> AgentSet<K, C> {
                 agent.name
             )));
         }
+        let mut handoff_targets = Vec::with_capacity(agent.handoffs.len());
+        let mut conditional = Vec::new();
         for (position, target) in agent.handoffs.iter().enumerate() {
             // The checker's rules (respan check), stated again for sets built in Rust.
             if target == &agent.key {
@@ -742,8 +892,17 @@ impl<K: AgentKey, C> AgentSet<K, C> {
                     agent.name
                 ))
             })?;
+            handoff_targets.push(index);
+            let options = &agent.handoff_options[position];
+            if matches!(options.enabled, Enabled::Never) {
+                // Not offered: a call to it is a call to an unknown tool.
+                continue;
+            }
             let target = &self.agents[index];
-            let name = target.handoff_tool_name();
+            let name = options
+                .tool_name
+                .clone()
+                .unwrap_or_else(|| target.handoff_tool_name());
             if handoffs.contains_key(&name) {
                 return Err(PrepareError::AgentSet(format!(
                     "agent {:?} hands off to two agents whose tool name is {name:?}; \
@@ -751,28 +910,43 @@ impl<K: AgentKey, C> AgentSet<K, C> {
                     agent.name
                 )));
             }
-            if tools.contains_key(&name) {
+            if tools.contains_key(&name) || agent_tools.contains_key(&name) {
                 return Err(PrepareError::AgentSet(format!(
                     "agent {:?} has a tool and a handoff both named {name:?}",
                     agent.name
                 )));
             }
-            tool_defs.push(definition(
-                &name,
-                &handoff_tool_description(&target.name, target.handoff_description.as_deref()),
-                serde_json::json!({
+            let parameters = match &options.schema {
+                Some(schema) if schema.get("type").and_then(Value::as_str) == Some("object") => {
+                    schema.clone()
+                }
+                Some(_) => {
+                    return Err(PrepareError::AgentSet(format!(
+                        "agent {:?}: the input schema of its handoff to {:?} is not an object \
+                         schema (`\"type\": \"object\"`): a tool's parameters are an object",
+                        agent.name, target.name
+                    )));
+                }
+                None => serde_json::json!({
                     "type": "object",
                     "properties": {},
                     "required": [],
                     "additionalProperties": false
                 }),
-                true,
-            ));
-            handoffs.insert(name, index);
+            };
+            let description = match &options.description {
+                Some(text) => text.clone(),
+                None => handoff_tool_description(&target.name, target.handoff_description.as_deref()),
+            };
+            if let Enabled::When(_) = options.enabled {
+                conditional.push((tool_defs.len(), position));
+            }
+            tool_defs.push(definition(&name, &description, parameters, true));
+            handoffs.insert(name, position);
         }
-
         if let Some(crate::settings::ToolChoice::Function(name)) = &agent.model_settings.tool_choice
             && !tools.contains_key(name)
+            && !agent_tools.contains_key(name)
             && !handoffs.contains_key(name)
         {
             return Err(PrepareError::AgentSet(format!(
@@ -834,7 +1008,10 @@ impl<K: AgentKey, C> AgentSet<K, C> {
             fixed,
             headers,
             handoffs,
+            handoff_targets,
+            conditional,
             tools,
+            agent_tools,
             handoff_output: format!("{{\"assistant\": {}}}", Value::from(agent.name.as_str())),
         })
     }
@@ -855,10 +1032,18 @@ pub(crate) struct PreparedAgent {
     /// `fixed`, serialized once (what each request sends).
     pub(crate) fixed_json: FixedFields,
     pub(crate) headers: HeaderMap,
-    /// Handoff tool name → index of the target agent.
+    /// Handoff tool name → the handoff's position in the agent's handoffs
+    /// (disabled ones are not here).
     pub(crate) handoffs: HashMap<String, usize>,
+    /// The index of each handoff's target agent, by position.
+    pub(crate) handoff_targets: Vec<usize>,
+    /// `(index in the tools definitions, handoff position)` of the handoffs
+    /// offered only when their predicate says so, before each request.
+    pub(crate) conditional: Vec<(usize, usize)>,
     /// Function tool name → index in the agent's tools.
     pub(crate) tools: HashMap<String, usize>,
+    /// Agent tool name → (index in the agent's agent tools, index of its agent).
+    pub(crate) agent_tools: HashMap<String, (usize, usize)>,
     /// The tool result of a handoff *to* this agent.
     pub(crate) handoff_output: String,
 }

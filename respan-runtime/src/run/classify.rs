@@ -23,8 +23,10 @@ pub(crate) struct Actions<K> {
     pub(crate) calls: Vec<ToolCall>,
     /// `(call position, tool index in the agent's tools)`, in call order.
     pub(crate) tools: Vec<(usize, usize)>,
-    /// `(call position, target agent index)`, in call order.
+    /// `(call position, handoff position in the agent's handoffs)`, in call order.
     pub(crate) handoffs: Vec<(usize, usize)>,
+    /// `(call position, agent tool index, its agent's index)`, in call order.
+    pub(crate) agents: Vec<(usize, usize, usize)>,
     /// Approvals and results already decided (a resumed answer's).
     pub(crate) decided: Decided<K>,
 }
@@ -50,7 +52,7 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
     pub(super) fn classify(&mut self, response: ModelResponse) -> Result<NextStep<K>, Error> {
         let agent = self.agent();
         let (content, calls) = parts_of(&response.message);
-        self.so_far.history.push(response.message.clone());
+        self.so_far.push(response.message.clone());
         self.so_far.raw_responses.push(response);
         if let Some(text) = content
             .as_ref()
@@ -88,11 +90,17 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
         let parts = &self.prepared.agents[self.current];
         let mut tools = Vec::new();
         let mut handoffs = Vec::new();
+        let mut agents = Vec::new();
         for (position, call) in calls.iter().enumerate() {
-            if let Some(&target) = parts.handoffs.get(&call.function.name) {
-                handoffs.push((position, target));
-            } else if let Some(&tool) = parts.tools.get(&call.function.name) {
+            let name = &call.function.name;
+            if let Some(&handoff) = parts.handoffs.get(name)
+                && !self.disabled.contains(&handoff)
+            {
+                handoffs.push((position, handoff));
+            } else if let Some(&tool) = parts.tools.get(name) {
                 tools.push((position, tool));
+            } else if let Some(&(tool, target)) = parts.agent_tools.get(name) {
+                agents.push((position, tool, target));
             } else if resumed {
                 return Err(Error::RunState(format!(
                     "its answer calls {:?}, which is not a tool of agent {} in the agents it is \
@@ -112,6 +120,7 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
             calls,
             tools,
             handoffs,
+            agents,
             decided,
         })
     }
@@ -120,7 +129,10 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
     /// answer's are there already).
     pub(super) fn record_tool_calls(&mut self, actions: &Actions<K>) {
         let agent = self.agent();
-        for (call, _) in actions.tool_calls() {
+        let agent_calls = actions.agents.iter().map(|&(position, ..)| position);
+        let mut positions: Vec<usize> = actions.tools.iter().map(|&(p, _)| p).chain(agent_calls).collect();
+        positions.sort_unstable();
+        for call in positions.into_iter().map(|p| &actions.calls[p]) {
             self.events.push(
                 &mut self.so_far.new_items,
                 RunItem::ToolCall {

@@ -20,6 +20,7 @@ mod answer;
 mod classify;
 mod finish;
 mod handoff;
+mod nested;
 mod tools;
 mod turn;
 
@@ -63,21 +64,49 @@ pub(crate) struct Setup<'r, K: AgentKey, C> {
     pub(crate) trace: Option<&'r TraceContext>,
     /// Where a streamed run sends its events (`None`: it does not stream).
     pub(crate) events: Option<UnboundedSender<Progress<K>>>,
+    /// The agent the run starts with (`None`: the set's entry agent).
+    pub(crate) entry: Option<usize>,
+    /// The calls of agent tools this run is nested in, outermost first (its
+    /// events are streamed inside [`RunEvent::Nested`]).
+    pub(crate) nested_in: Vec<String>,
 }
 
 /// The events of a streamed run (nothing for one that does not stream).
-pub(crate) struct Events<K>(Option<UnboundedSender<Progress<K>>>);
+pub(crate) struct Events<K> {
+    tx: Option<UnboundedSender<Progress<K>>>,
+    /// The agent tool calls the run is nested in, outermost first.
+    nested_in: Vec<String>,
+}
 
 impl<K: Clone> Events<K> {
+    /// Where the model's answer is streamed to, delta by delta: a streamed
+    /// run's own requests stream; a nested run (an agent as a tool) asks
+    /// without streaming, as the SDK's `as_tool` does, and its items and
+    /// agent changes are streamed inside [`RunEvent::Nested`].
     pub(crate) fn sender(&self) -> Option<&UnboundedSender<Progress<K>>> {
-        self.0.as_ref()
+        self.tx.as_ref().filter(|_| self.nested_in.is_empty())
     }
 
     pub(crate) fn emit(&self, event: impl FnOnce() -> Progress<K>) {
-        if let Some(tx) = &self.0 {
+        if let Some(tx) = &self.tx {
+            let event = self
+                .nested_in
+                .iter()
+                .rev()
+                .fold(event(), |event, call_id| RunEvent::Nested {
+                    call_id: call_id.clone(),
+                    event: Box::new(event),
+                });
             // The receiver may be gone (the caller dropped the stream); the run still completes.
-            let _ = tx.send(event());
+            let _ = tx.send(event);
         }
+    }
+
+    /// The events of a run nested in the agent tool call `call_id`.
+    pub(crate) fn nested(&self, call_id: &str) -> (Option<UnboundedSender<Progress<K>>>, Vec<String>) {
+        let mut nested_in = self.nested_in.clone();
+        nested_in.push(call_id.to_string());
+        (self.tx.clone(), nested_in)
     }
 
     /// Adds `item` to the run's items, and streams it.
@@ -143,6 +172,8 @@ pub(crate) struct Run<'r, K: AgentKey, C> {
     so_far: RunSoFar<K>,
     /// Each history message's JSON, serialized for the first request that sends it.
     history_json: HistoryJson,
+    /// The positions of the current agent's handoffs not offered this turn.
+    disabled: Vec<usize>,
 }
 
 /// The approvals and outputs of an interrupted answer, to finish first.
@@ -165,19 +196,23 @@ impl<'r, K: AgentKey, C: Sync> Run<'r, K, C> {
                 let mut run = Run {
                     gateway: setup.gateway,
                     agents,
-                    current: prepared.entry,
+                    current: setup.entry.unwrap_or(prepared.entry),
                     prepared,
                     context: setup.context,
                     journal: setup.journal,
                     hooks: Hooks {
                         runner: setup.hooks.is_active().then_some(setup.hooks),
                     },
-                    events: Events(setup.events),
+                    events: Events {
+                        tx: setup.events,
+                        nested_in: setup.nested_in,
+                    },
                     trace,
                     max_turns: setup.max_turns,
                     agent_started: false,
                     so_far: RunSoFar::default(),
                     history_json: HistoryJson::default(),
+                    disabled: Vec::new(),
                 };
                 let outcome = run.steps(start).await;
                 trace = run.trace;

@@ -10,11 +10,12 @@ use futures_util::{FutureExt as _, future::join_all};
 use tracing::Instrument as _;
 
 use super::classify::Actions;
+use super::nested::Nest;
 use super::{Run, fire};
 use crate::agent::{AgentKey, ToolUseBehavior};
 use crate::approval::{self, Resolved};
 use crate::error::Error;
-use crate::items::{FunctionCall, InputItem, RunItem};
+use crate::items::{FunctionCall, InputItem, RunItem, ToolCall};
 use crate::state::RunState;
 use crate::tool::Tool;
 use crate::trace;
@@ -47,10 +48,21 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
                     .tool(&calls[position].0.function, &calls[position].0.id)
             })
             .collect();
-        let results = {
+        // Agent tools need no approval; those a resumed answer ran are done.
+        let agent_calls: Vec<_> = actions
+            .agents
+            .iter()
+            .map(|&(position, tool, target)| (&actions.calls[position], tool, target))
+            .filter(|(call, ..)| !outputs.iter().any(|(id, _)| *id == call.id))
+            .collect();
+        let agent_spans: Vec<_> = agent_calls
+            .iter()
+            .map(|(call, ..)| self.trace.tool(&call.function, &call.id))
+            .collect();
+        let (results, agent_results) = {
             let run = self.hook_context();
             let (hooks, journal, context) = (&self.hooks, self.journal, self.context);
-            join_all(run_now.iter().zip(&spans).map(|(&position, span)| {
+            let functions = join_all(run_now.iter().zip(&spans).map(|(&position, span)| {
                 let (call, tool) = calls[position];
                 let run = &run;
                 async move {
@@ -61,14 +73,65 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
                     fire!(hooks, agent, on_tool_end(run, agent, call, &output));
                     Ok::<_, Error>(output)
                 }
-            }))
-            .await
+            }));
+            let nest = Nest {
+                gateway: self.gateway,
+                agents: self.agents,
+                context,
+                trace: self.trace.context(),
+                events: &self.events,
+            };
+            let usage = std::sync::Mutex::new(Vec::new());
+            let nested = join_all(agent_calls.iter().zip(&agent_spans).map(
+                |(&(call, tool, target), span)| {
+                    let (run, nest, usage) = (&run, &nest, &usage);
+                    async move {
+                        fire!(hooks, agent, on_tool_start(run, agent, call));
+                        let execution = async {
+                            let done = nest.run(call, &agent.agent_tools()[tool], target).await;
+                            if let Some(by_agent) = done.usage {
+                                usage.lock().expect("not poisoned").push(by_agent);
+                            }
+                            done.output
+                        }
+                        .instrument(span.clone());
+                        let output = journal.tool_call(call, Box::pin(execution)).await;
+                        fire!(hooks, agent, on_tool_end(run, agent, call, &output));
+                        Ok::<_, Error>(output)
+                    }
+                },
+            ));
+            let (functions, nested) = futures_util::future::join(functions, nested).await;
+            // The agent tools' requests count in this run's usage, per agent.
+            for by_agent in usage.into_inner().expect("not poisoned") {
+                for (key, used) in by_agent.iter() {
+                    self.so_far.usage.add(used);
+                    self.so_far.usage_by_agent.add(key, used);
+                }
+            }
+            (functions, nested)
         };
         for ((position, output), span) in run_now.into_iter().zip(results).zip(spans) {
             let output = output?;
             self.trace.tool_done(&span, &output);
             outputs.push((calls[position].0.id.clone(), output));
         }
+        for (((call, ..), output), span) in agent_calls.iter().zip(agent_results).zip(agent_spans) {
+            let output = output?;
+            self.trace.tool_done(&span, &output);
+            outputs.push((call.id.clone(), output));
+        }
+        // Every call's result, in call order (function tools and agent tools).
+        let mut all_calls: Vec<(&ToolCall, usize)> = calls.clone();
+        all_calls.extend(
+            actions
+                .agents
+                .iter()
+                .map(|&(position, tool, _)| (&actions.calls[position], tool)),
+        );
+        let order = |call: &ToolCall| actions.calls.iter().position(|c| c.id == call.id);
+        all_calls.sort_by_key(|(call, _)| order(call));
+        let calls = all_calls;
         let outputs = match approval::resolve(&calls, approvals, outputs) {
             Resolved::Done(outputs) => outputs,
             Resolved::Waiting { approvals, outputs } => {
@@ -88,7 +151,7 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
                 .map(|(_, output)| output.clone()),
         };
         for ((call, _), output) in calls.iter().zip(outputs) {
-            self.so_far.history.push(InputItem::Tool {
+            self.so_far.push(InputItem::Tool {
                 tool_call_id: call.id.clone(),
                 content: output.clone(),
             });

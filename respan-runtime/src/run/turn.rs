@@ -11,12 +11,19 @@ use crate::agent::AgentKey;
 use crate::agent::hooks::RunContext;
 use crate::error::Error;
 use crate::items::{InputItem, ModelResponse};
-use crate::wire::{ChatRequest, Messages, StreamOptions};
+use crate::wire::{ChatRequest, FixedFields, Messages, StreamOptions};
+use crate::agent::Enabled;
+use crate::text::panic_message;
+use serde_json::Value;
+use std::panic::AssertUnwindSafe;
 
 /// A turn ready to be sent: the system message for this request.
 pub(crate) struct Turn<'r> {
     /// The agent's static instructions (prepared once), or this turn's own.
     pub(crate) system: Option<Cow<'r, str>>,
+    /// The body's fixed fields when a handoff is not offered this turn
+    /// (`None`: those prepared once).
+    pub(crate) fixed: Option<FixedFields>,
 }
 
 impl<'r, K: AgentKey, C: Sync> Run<'r, K, C> {
@@ -40,7 +47,53 @@ impl<'r, K: AgentKey, C: Sync> Run<'r, K, C> {
             )),
             None => self.prepared_system(),
         };
-        Ok(Turn { system })
+        let fixed = self.offered_handoffs()?;
+        Ok(Turn { system, fixed })
+    }
+
+    /// Which of the agent's handoffs with a predicate are offered this turn;
+    /// the body's tools without the others, when there are any.
+    fn offered_handoffs(&mut self) -> Result<Option<FixedFields>, Error> {
+        self.disabled.clear();
+        let parts = &self.prepared.agents[self.current];
+        if parts.conditional.is_empty() {
+            return Ok(None);
+        }
+        let agent = self.agent();
+        let mut hidden = Vec::new();
+        for &(definition, position) in &parts.conditional {
+            let Enabled::When(enabled) = &agent.handoff_options(position).enabled else {
+                continue;
+            };
+            let offered = std::panic::catch_unwind(AssertUnwindSafe(|| enabled(self.context, agent)))
+                .map_err(|panic| Error::Hook {
+                    hook: "is_enabled",
+                    agent: agent.name().to_string(),
+                    message: format!(
+                        "the is_enabled function of a handoff panicked: {}",
+                        panic_message(&*panic)
+                    ),
+                })?;
+            if !offered {
+                hidden.push(definition);
+                self.disabled.push(position);
+            }
+        }
+        if hidden.is_empty() {
+            return Ok(None);
+        }
+        let mut fixed = parts.fixed.clone();
+        if let Some(Value::Array(tools)) = fixed.get_mut("tools") {
+            let mut index = 0;
+            tools.retain(|_| {
+                index += 1;
+                !hidden.contains(&(index - 1))
+            });
+            if tools.is_empty() {
+                fixed.remove("tools");
+            }
+        }
+        Ok(Some(FixedFields::new(&fixed)))
     }
 
     /// The current agent's static instructions (rendered when it was built).
@@ -64,7 +117,7 @@ impl<'r, K: AgentKey, C: Sync> Run<'r, K, C> {
             fire!(
                 self.hooks,
                 agent,
-                on_llm_start(&run, agent, system, &self.so_far.history)
+                on_llm_start(&run, agent, system, self.so_far.model_history())
             );
         }
         let parts = &self.prepared.agents[self.current];
@@ -75,7 +128,7 @@ impl<'r, K: AgentKey, C: Sync> Run<'r, K, C> {
             model: parts.model.as_deref().unwrap_or(gateway.default_model()),
             messages: Messages {
                 system,
-                history: self.history_json.of(&self.so_far.history),
+                history: self.history_json.of(self.so_far.model_history()),
             },
             stream: streaming,
             // An agent's own `extra_body.stream_options` is sent instead (it is in `fixed`).
@@ -85,7 +138,7 @@ impl<'r, K: AgentKey, C: Sync> Run<'r, K, C> {
             .then_some(StreamOptions {
                 include_usage: true,
             }),
-            fixed: &parts.fixed_json,
+            fixed: turn.fixed.as_ref().unwrap_or(&parts.fixed_json),
         };
         let headers = &parts.headers;
         let generation = self.trace.generation(agent.name(), &body, &parts.fixed);
