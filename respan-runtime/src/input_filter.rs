@@ -153,9 +153,9 @@ fn input_records(item: &InputItem, records: &mut Vec<String>) {
                 records.push(role_record("assistant", text));
             }
             records.extend(
-                tool_calls
-                    .iter()
-                    .map(|call| call_record(&call.function.name, &call.function.arguments, &call.id)),
+                tool_calls.iter().map(|call| {
+                    call_record(&call.function.name, &call.function.arguments, &call.id)
+                }),
             );
         }
         InputItem::Tool {
@@ -331,7 +331,10 @@ mod tests {
             panic!("{second:?}")
         };
         assert!(text.contains("\n1. user: My API fails.\n"), "{text}");
-        assert!(text.contains("\n4. {\"arguments\": \"{}\", \"call_id\": \"c1\""), "{text}");
+        assert!(
+            text.contains("\n4. {\"arguments\": \"{}\", \"call_id\": \"c1\""),
+            "{text}"
+        );
         assert_eq!(text.matches(START).count(), 1);
     }
 

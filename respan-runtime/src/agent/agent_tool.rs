@@ -80,7 +80,13 @@ impl<K: AgentKey> AgentTool<K> {
 pub fn agent_tool_name(agent_name: &str) -> String {
     agent_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

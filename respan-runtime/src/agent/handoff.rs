@@ -131,9 +131,9 @@ impl<K: AgentKey> HandoffOptions<K, ()> {
     /// The same options for runs whose context is `C2`: functions of `&()`
     /// keep reading `&()` (and `agent`, the agent as it was).
     pub(crate) fn contextless<C2: 'static>(self, agent: &Agent<K, ()>) -> HandoffOptions<K, C2> {
-        let on_handoff = self.on_handoff.map(|f| {
-            Arc::new(move |_: &C2, arguments: &str| f(&(), arguments)) as OnHandoffFn<C2>
-        });
+        let on_handoff = self
+            .on_handoff
+            .map(|f| Arc::new(move |_: &C2, arguments: &str| f(&(), arguments)) as OnHandoffFn<C2>);
         let enabled = match self.enabled {
             Enabled::Always => Enabled::Always,
             Enabled::Never => Enabled::Never,

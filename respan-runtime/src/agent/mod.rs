@@ -22,8 +22,8 @@ use crate::tool::{Tool, definition};
 use crate::wire::FixedFields;
 use hooks::RunHooks;
 
-pub use agent_tool::{AgentTool, agent_tool_name};
 pub(crate) use agent_tool::agent_tool_parameters;
+pub use agent_tool::{AgentTool, agent_tool_name};
 pub use handoff::Handoff;
 pub(crate) use handoff::{Enabled, HandoffOptions};
 pub(crate) use instructions::{InstructionsFn, compute as compute_instructions};
@@ -346,7 +346,8 @@ impl<K: AgentKey, C> Agent<K, C> {
     /// (a structured one as its JSON) is the tool's result. A run that fails
     /// is told to the model as a tool error.
     pub fn agent_tool(mut self, tool: AgentTool<K>) -> Self {
-        self.tool_order.push(ToolSlot::Agent(self.agent_tools.len()));
+        self.tool_order
+            .push(ToolSlot::Agent(self.agent_tools.len()));
         self.agent_tools.push(tool);
         self
     }
@@ -860,9 +861,9 @@ impl<K: AgentKey, C> AgentSet<K, C> {
             tool_defs.push(definition);
         }
         if let ToolUseBehavior::StopAtTools(names) = &agent.tool_use_behavior
-            && let Some(unknown) = names
-                .iter()
-                .find(|name| !tools.contains_key(name.as_str()) && !agent_tools.contains_key(name.as_str()))
+            && let Some(unknown) = names.iter().find(|name| {
+                !tools.contains_key(name.as_str()) && !agent_tools.contains_key(name.as_str())
+            })
         {
             return Err(PrepareError::AgentSet(format!(
                 "agent {:?} stops at tool {unknown:?}, which it does not have; \
@@ -936,7 +937,9 @@ impl<K: AgentKey, C> AgentSet<K, C> {
             };
             let description = match &options.description {
                 Some(text) => text.clone(),
-                None => handoff_tool_description(&target.name, target.handoff_description.as_deref()),
+                None => {
+                    handoff_tool_description(&target.name, target.handoff_description.as_deref())
+                }
             };
             if let Enabled::When(_) = options.enabled {
                 conditional.push((tool_defs.len(), position));

@@ -130,7 +130,12 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
     pub(super) fn record_tool_calls(&mut self, actions: &Actions<K>) {
         let agent = self.agent();
         let agent_calls = actions.agents.iter().map(|&(position, ..)| position);
-        let mut positions: Vec<usize> = actions.tools.iter().map(|&(p, _)| p).chain(agent_calls).collect();
+        let mut positions: Vec<usize> = actions
+            .tools
+            .iter()
+            .map(|&(p, _)| p)
+            .chain(agent_calls)
+            .collect();
         positions.sort_unstable();
         for call in positions.into_iter().map(|p| &actions.calls[p]) {
             self.events.push(

@@ -8,8 +8,8 @@ use super::classify::Actions;
 use super::{Run, fire};
 use crate::agent::AgentKey;
 use crate::error::Error;
-use crate::items::{InputItem, RunItem};
 use crate::history::HistoryJson;
+use crate::items::{InputItem, RunItem};
 use crate::stream::RunEvent;
 use crate::text::panic_message;
 use std::panic::AssertUnwindSafe;
@@ -53,9 +53,8 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
         );
         if let Some(on_handoff) = &options.on_handoff {
             let arguments = &call.function.arguments;
-            let called = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                on_handoff(self.context, arguments)
-            }));
+            let called =
+                std::panic::catch_unwind(AssertUnwindSafe(|| on_handoff(self.context, arguments)));
             match called {
                 Ok(Ok(())) => {}
                 // The SDK's error for arguments that are not the input type.
@@ -69,7 +68,10 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
                     return Err(Error::Hook {
                         hook: "on_handoff",
                         agent: agent.name().to_string(),
-                        message: format!("the handoff's on_handoff panicked: {}", panic_message(&*panic)),
+                        message: format!(
+                            "the handoff's on_handoff panicked: {}",
+                            panic_message(&*panic)
+                        ),
                     });
                 }
             }

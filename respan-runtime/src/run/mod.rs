@@ -89,21 +89,24 @@ impl<K: Clone> Events<K> {
 
     pub(crate) fn emit(&self, event: impl FnOnce() -> Progress<K>) {
         if let Some(tx) = &self.tx {
-            let event = self
-                .nested_in
-                .iter()
-                .rev()
-                .fold(event(), |event, call_id| RunEvent::Nested {
-                    call_id: call_id.clone(),
-                    event: Box::new(event),
-                });
+            let event =
+                self.nested_in
+                    .iter()
+                    .rev()
+                    .fold(event(), |event, call_id| RunEvent::Nested {
+                        call_id: call_id.clone(),
+                        event: Box::new(event),
+                    });
             // The receiver may be gone (the caller dropped the stream); the run still completes.
             let _ = tx.send(event);
         }
     }
 
     /// The events of a run nested in the agent tool call `call_id`.
-    pub(crate) fn nested(&self, call_id: &str) -> (Option<UnboundedSender<Progress<K>>>, Vec<String>) {
+    pub(crate) fn nested(
+        &self,
+        call_id: &str,
+    ) -> (Option<UnboundedSender<Progress<K>>>, Vec<String>) {
         let mut nested_in = self.nested_in.clone();
         nested_in.push(call_id.to_string());
         (self.tx.clone(), nested_in)

@@ -8,12 +8,12 @@ use tracing::Instrument as _;
 use super::answer::{complete, complete_streamed};
 use super::{Run, fire};
 use crate::agent::AgentKey;
+use crate::agent::Enabled;
 use crate::agent::hooks::RunContext;
 use crate::error::Error;
 use crate::items::{InputItem, ModelResponse};
-use crate::wire::{ChatRequest, FixedFields, Messages, StreamOptions};
-use crate::agent::Enabled;
 use crate::text::panic_message;
+use crate::wire::{ChatRequest, FixedFields, Messages, StreamOptions};
 use serde_json::Value;
 use std::panic::AssertUnwindSafe;
 
@@ -65,15 +65,16 @@ impl<'r, K: AgentKey, C: Sync> Run<'r, K, C> {
             let Enabled::When(enabled) = &agent.handoff_options(position).enabled else {
                 continue;
             };
-            let offered = std::panic::catch_unwind(AssertUnwindSafe(|| enabled(self.context, agent)))
-                .map_err(|panic| Error::Hook {
-                    hook: "is_enabled",
-                    agent: agent.name().to_string(),
-                    message: format!(
-                        "the is_enabled function of a handoff panicked: {}",
-                        panic_message(&*panic)
-                    ),
-                })?;
+            let offered =
+                std::panic::catch_unwind(AssertUnwindSafe(|| enabled(self.context, agent)))
+                    .map_err(|panic| Error::Hook {
+                        hook: "is_enabled",
+                        agent: agent.name().to_string(),
+                        message: format!(
+                            "the is_enabled function of a handoff panicked: {}",
+                            panic_message(&*panic)
+                        ),
+                    })?;
             if !offered {
                 hidden.push(definition);
                 self.disabled.push(position);
