@@ -395,3 +395,52 @@ async fn shared_hooks_behind_one_type_fire_the_same() {
         .expect("run");
     assert_eq!(result.final_output, "INV-42 is paid.");
 }
+
+/// An agent used as a tool: the runner's tool hooks surround the call; the
+/// inner run fires the inner agent's own hooks, not the runner's (as the
+/// SDK's `as_tool`, whose nested run has no run hooks).
+#[tokio::test]
+async fn an_agent_tool_call_fires_tool_hooks_outside_and_agent_hooks_inside() {
+    let (fake, gateway) = fake().await;
+    fake.push(FakeResponse::tool_calls([(
+        "research",
+        r#"{"input":"Rust"}"#,
+    )]));
+    fake.push_text("Rust is fast.");
+    fake.push_text("Done.");
+    let log = Log::default();
+    let agents = AgentSet::new("Manager".to_string())
+        .agent(
+            Agent::named("Manager")
+                .instructions("m")
+                .agent_tool(respan::AgentTool::new("Researcher".to_string()).name("research")),
+        )
+        .agent(
+            Agent::named("Researcher")
+                .instructions("r")
+                .hooks(log.tagged("own: ")),
+        );
+    Runner::new()
+        .hooks(log.clone())
+        .run(&gateway, &agents, "hi")
+        .await
+        .expect("run");
+    let lines = log.lines();
+    let at = |prefix: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {lines:#?}"))
+    };
+    assert!(at("tool_start Manager research") < at("own: agent_start Researcher"));
+    assert!(
+        at("own: agent_end Researcher Rust is fast.")
+            < at("tool_end Manager research Rust is fast.")
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.starts_with("agent_start Researcher")),
+        "the runner's hooks do not see the inner run: {lines:#?}"
+    );
+}

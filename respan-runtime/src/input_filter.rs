@@ -24,8 +24,11 @@ pub enum InputFilter {
     NestHistory,
     /// A Rust function of the conversation (without the system message)
     /// returning what the next agent sees.
-    Custom(Arc<dyn Fn(&[InputItem]) -> Vec<InputItem> + Send + Sync>),
+    Custom(CustomFilter),
 }
+
+/// The function of an [`InputFilter::Custom`].
+pub type CustomFilter = Arc<dyn Fn(&[InputItem]) -> Vec<InputItem> + Send + Sync>;
 
 impl InputFilter {
     /// [`InputFilter::Custom`] from a function.

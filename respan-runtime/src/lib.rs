@@ -111,7 +111,7 @@ pub use gateway::{
     DEFAULT_TIMEOUT, Gateway, GatewayBuilder, RECORD_ENV, REPLAY_ENV,
 };
 pub use hooks::{HookError, HookResult, NoHooks, RunContext, RunHooks, SharedHooks, async_trait};
-pub use input_filter::InputFilter;
+pub use input_filter::{CustomFilter, InputFilter};
 pub use items::{FunctionCall, Input, InputItem, ModelResponse, RunItem, ToolCall};
 pub use limit::{DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS};
 pub use output::OutputType;

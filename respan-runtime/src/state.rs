@@ -111,7 +111,7 @@ pub struct RunState<K = String> {
     pub(crate) history: Vec<InputItem>,
     /// What the model is sent instead, after a handoff's input filter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) model_view: Option<ModelView>,
+    pub(crate) model_view: Option<Box<ModelView>>,
     pub(crate) new_items: Vec<RunItem<K>>,
     pub(crate) raw_responses: Vec<ModelResponse>,
     pub(crate) usage: Usage,
@@ -155,9 +155,11 @@ impl<K> RunState<K> {
             version: FormatVersion(RUN_STATE_VERSION),
             current_agent,
             turns: so_far.turns,
-            model_view: so_far.view.map(|items| ModelView {
-                items,
-                input: so_far.view_input,
+            model_view: so_far.view.map(|items| {
+                Box::new(ModelView {
+                    items,
+                    input: so_far.view_input,
+                })
             }),
             history: so_far.history,
             new_items: so_far.new_items,

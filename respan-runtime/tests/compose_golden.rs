@@ -729,3 +729,59 @@ fn a_rust_input_type_is_its_strict_schema() {
         "the schema is the handoff's"
     );
 }
+
+#[tokio::test]
+async fn a_filtered_view_survives_an_approval_stop_through_json() {
+    let (fake, gateway) = fake().await;
+    fake.push(answer(
+        None,
+        &[("call_0", "get_weather", r#"{"city": "Paris"}"#)],
+    ));
+    fake.push(answer(
+        None,
+        &[("call_1", "transfer_to_technical_agent", "{}")],
+    ));
+    fake.push(answer(None, &[("call_2", "reboot", "{}")]));
+    fake.push(answer(Some("Rebooted."), &[]));
+    let reboot = respan_runtime::FunctionTool::sync(
+        "reboot",
+        "Reboots the server.",
+        json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false}),
+        |_| Ok("rebooted".to_string()),
+    )
+    .needs_approval(true);
+    let mut agents = triage_with_weather(
+        Handoff::to("Technical Agent".to_string()).input_filter(InputFilter::RemoveAllTools),
+    );
+    agents.update(&"Technical Agent".to_string(), |agent| agent.tool(reboot));
+    let outcome = Runner::new()
+        .run_resumable(&gateway, &agents, "Weather, then reboot.")
+        .await
+        .expect("run");
+    let respan_runtime::RunOutcome::Interrupted(mut state) = outcome else {
+        panic!("the reboot waits for approval")
+    };
+    state.approve("call_2").expect("the call waits");
+    let json = serde_json::to_string(&state).unwrap();
+    let state: respan_runtime::RunState = serde_json::from_str(&json).unwrap();
+    let result = Runner::new()
+        .resume(&gateway, &agents, state)
+        .await
+        .expect("resume")
+        .into_result()
+        .expect("completed");
+    assert_eq!(result.final_output, "Rebooted.");
+    // The technical agent's requests: the filtered view, then its own turn.
+    let last = &fake.bodies()[3]["messages"];
+    assert_eq!(
+        last[1],
+        json!({"role": "user", "content": "Weather, then reboot."})
+    );
+    assert_eq!(last.as_array().unwrap().len(), 4, "{last}");
+    assert_eq!(last[3]["content"], "rebooted");
+    assert_eq!(
+        result.to_input_list().len(),
+        8,
+        "the whole conversation is kept"
+    );
+}

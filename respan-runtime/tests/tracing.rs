@@ -582,3 +582,45 @@ async fn streamed_runs_and_failed_generations_are_traced_too() {
         .collect();
     assert!(!raw.contains(FAKE_API_KEY), "the key reached a span");
 }
+
+#[tokio::test]
+async fn an_agent_tools_run_is_traced_under_its_tool_span() {
+    let collector = Collector::start(Duration::ZERO).await;
+    let fake = FakeGateway::start().await.expect("fake");
+    let gateway = fake.gateway().expect("gateway");
+    let (guard, _default) = install(TraceExport::respan(&collector.base_url(), None));
+    fake.push(FakeResponse::tool_calls([(
+        "research",
+        r#"{"input": "Rust"}"#,
+    )]));
+    fake.push_text("Rust is fast.");
+    fake.push_text("Done.");
+    let agents =
+        AgentSet::new("Manager".to_string())
+            .agent(Agent::named("Manager").instructions("m").agent_tool(
+                respan_runtime::AgentTool::new("Researcher".to_string()).name("research"),
+            ))
+            .agent(Agent::named("Researcher").instructions("r"));
+    let result = Runner::new()
+        .run(&gateway, &agents, "hi")
+        .await
+        .expect("run");
+    assert_eq!(result.final_output, "Done.");
+    guard.shutdown();
+
+    let spans = collector.spans();
+    let outer = one(&spans, "Manager.workflow");
+    let manager = one(&spans, "Manager.agent");
+    let tool = one(&spans, "research.tool");
+    let inner = one(&spans, "Researcher.workflow");
+    let researcher = one(&spans, "Researcher.agent");
+    assert_eq!(manager.parent_span_id, outer.span_id);
+    assert_eq!(tool.parent_span_id, manager.span_id);
+    assert_eq!(
+        inner.parent_span_id, tool.span_id,
+        "the inner run is under the tool span"
+    );
+    assert_eq!(researcher.parent_span_id, inner.span_id);
+    assert_eq!(inner.trace_id, outer.trace_id, "one trace");
+    assert_eq!(text(tool, "respan.tool.outcome"), "ok");
+}

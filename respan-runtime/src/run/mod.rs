@@ -189,9 +189,11 @@ impl<'r, K: AgentKey, C: Sync> Run<'r, K, C> {
         start: Start<K>,
     ) -> Result<RunOutcome<K>, Error> {
         let agents = setup.agents;
-        let workflow = match agents.workflow_name_value() {
-            Some(name) => name,
-            None => agents.get(agents.entry()).map_or("run", |a| a.name()),
+        let workflow = match (setup.entry, agents.workflow_name_value()) {
+            // A nested run (an agent as a tool) is named after its agent.
+            (Some(entry), _) if entry < agents.agents().count() => agents.agent_at(entry).name(),
+            (_, Some(name)) => name,
+            _ => agents.get(agents.entry()).map_or("run", |a| a.name()),
         };
         let mut trace = RunTrace::start(workflow, setup.trace);
         let outcome = match agents.prepared() {
