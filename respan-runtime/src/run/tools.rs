@@ -122,16 +122,20 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
             outputs.push((call.id.clone(), output));
         }
         // Every call's result, in call order (function tools and agent tools).
-        let mut all_calls: Vec<(&ToolCall, usize)> = calls.clone();
-        all_calls.extend(
-            actions
-                .agents
-                .iter()
-                .map(|&(position, tool, _)| (&actions.calls[position], tool)),
-        );
-        let order = |call: &ToolCall| actions.calls.iter().position(|c| c.id == call.id);
-        all_calls.sort_by_key(|(call, _)| order(call));
-        let calls = all_calls;
+        let calls = if actions.agents.is_empty() {
+            calls
+        } else {
+            let mut all_calls = calls;
+            all_calls.extend(
+                actions
+                    .agents
+                    .iter()
+                    .map(|&(position, tool, _)| (&actions.calls[position], tool)),
+            );
+            let order = |call: &ToolCall| actions.calls.iter().position(|c| c.id == call.id);
+            all_calls.sort_by_key(|(call, _)| order(call));
+            all_calls
+        };
         let outputs = match approval::resolve(&calls, approvals, outputs) {
             Resolved::Done(outputs) => outputs,
             Resolved::Waiting { approvals, outputs } => {
