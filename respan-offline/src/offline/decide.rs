@@ -58,7 +58,7 @@ fn calls(c: &Conversation<'_>) -> Option<Vec<(String, String)>> {
     if let Choice::Named(name) = choice {
         let tool = offered.iter().find(|t| t.name == name)?;
         return match (tool.is_handoff(), from_user, answered) {
-            (true, true, _) => Some(vec![(name.to_string(), NO_ARGUMENTS.to_string())]),
+            (true, true, _) => Some(vec![call(tool)]),
             (false, _, false) => Some(vec![call(tool)]),
             _ => None,
         };
@@ -77,20 +77,17 @@ fn calls(c: &Conversation<'_>) -> Option<Vec<(String, String)>> {
     let selected = match handoff {
         _ if !named.is_empty() => named,
         Some((handoff_score, name)) if handoff_score >= score => {
-            return Some(vec![(name.to_string(), NO_ARGUMENTS.to_string())]);
+            // A handoff with a typed input gets a value of its schema; others `{}`.
+            let tool = handoffs.iter().find(|h| h.name == name)?;
+            return Some(vec![call(tool)]);
         }
         _ if !relevant.is_empty() => relevant,
         _ => functions.first().copied().into_iter().collect(),
     };
     if selected.is_empty() {
         // `required` with only handoffs and nothing matching: the first one.
-        return (choice == Choice::Required && from_user).then(|| {
-            handoffs
-                .first()
-                .map(|h| (h.name.to_string(), NO_ARGUMENTS.to_string()))
-                .into_iter()
-                .collect()
-        });
+        return (choice == Choice::Required && from_user)
+            .then(|| handoffs.first().map(|h| call(h)).into_iter().collect());
     }
     let take = if c.parallel() { selected.len() } else { 1 };
     Some(selected.into_iter().take(take).map(call).collect())
@@ -242,6 +239,25 @@ mod tests {
             calls(&[("transfer_to_billing_agent", "{}")])
         );
         assert!(matches!(route("Hello there"), Reply::Text(_)));
+    }
+
+    #[test]
+    fn a_handoff_with_a_typed_input_gets_a_value_of_its_schema() {
+        let escalation = json!({"type": "object", "properties": {"reason": {"type": "string"}, "priority": {"type": "integer"}}, "required": ["reason", "priority"], "additionalProperties": false});
+        let tools = json!([tool(
+            "transfer_to_billing_agent",
+            "Handoff to the Billing Agent agent to handle the request. Billing and refunds",
+            escalation
+        )]);
+        let Reply::Calls(calls) =
+            reply(json!({"messages": user("I want a refund of my billing."), "tools": tools}))
+        else {
+            panic!("a handoff")
+        };
+        assert_eq!(calls[0].0, "transfer_to_billing_agent");
+        let arguments: Value = serde_json::from_str(&calls[0].1).unwrap();
+        assert!(arguments["reason"].is_string(), "{arguments}");
+        assert!(arguments["priority"].is_i64(), "{arguments}");
     }
 
     #[test]
