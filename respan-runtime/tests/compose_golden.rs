@@ -324,18 +324,32 @@ async fn an_agent_that_is_its_own_tool_is_refused_before_any_request() {
     assert!(fake.requests().is_empty());
 }
 
+/// The triage agent's answers: it asks for the weather, then hands off to
+/// technical support (saying `texts` before each call, if any).
+fn push_weather_then_handoff(fake: &FakeGateway, texts: (Option<&str>, Option<&str>)) {
+    fake.push(answer(
+        texts.0,
+        &[("call_0", "get_weather", r#"{"city": "Paris"}"#)],
+    ));
+    fake.push(answer(
+        texts.1,
+        &[("call_1", "transfer_to_technical_agent", "{}")],
+    ));
+}
+
+/// The guide's billing or technical agent, with the goldens' model.
+fn specialist<C: 'static>(name: &str) -> Agent<String, C> {
+    support_agents()
+        .get(&name.to_string())
+        .expect("a support agent")
+        .clone()
+        .model("gpt-4o")
+        .context::<C>()
+}
+
 fn triage_with_weather(technical: Handoff<String>) -> AgentSet {
-    let support = support_agents();
-    let billing = support
-        .get(&"Billing Agent".to_string())
-        .unwrap()
-        .clone()
-        .model("gpt-4o");
-    let technical_agent = support
-        .get(&"Technical Agent".to_string())
-        .unwrap()
-        .clone()
-        .model("gpt-4o");
+    let billing = specialist("Billing Agent");
+    let technical_agent = specialist("Technical Agent");
     AgentSet::new("Triage Agent".to_string())
         .agent(
             Agent::named("Triage Agent")
@@ -359,14 +373,7 @@ async fn filtered_run(filter: InputFilter, scenario: &str, with_messages: bool, 
     } else {
         (None, None)
     };
-    fake.push(answer(
-        first,
-        &[("call_0", "get_weather", r#"{"city": "Paris"}"#)],
-    ));
-    fake.push(answer(
-        second,
-        &[("call_1", "transfer_to_technical_agent", "{}")],
-    ));
+    push_weather_then_handoff(&fake, (first, second));
     fake.push(answer(Some("Check your API key."), &[]));
     let agents =
         triage_with_weather(Handoff::to("Technical Agent".to_string()).input_filter(filter));
@@ -437,7 +444,6 @@ async fn k5_a_second_nested_handoff_summarizes_the_first_summary() {
         &[("call_1", "transfer_to_billing_agent", "{}")],
     ));
     fake.push(answer(Some("Refunded."), &[]));
-    let support = support_agents();
     let agents = AgentSet::new("Triage Agent".to_string())
         .agent(
             Agent::named("Triage Agent")
@@ -448,23 +454,10 @@ async fn k5_a_second_nested_handoff_summarizes_the_first_summary() {
                         .input_filter(InputFilter::NestHistory),
                 ),
         )
-        .agent(
-            support
-                .get(&"Technical Agent".to_string())
-                .unwrap()
-                .clone()
-                .model("gpt-4o")
-                .handoff_with(
-                    Handoff::to("Billing Agent".to_string()).input_filter(InputFilter::NestHistory),
-                ),
-        )
-        .agent(
-            support
-                .get(&"Billing Agent".to_string())
-                .unwrap()
-                .clone()
-                .model("gpt-4o"),
-        );
+        .agent(specialist("Technical Agent").handoff_with(
+            Handoff::to("Billing Agent".to_string()).input_filter(InputFilter::NestHistory),
+        ))
+        .agent(specialist("Billing Agent"));
     let result = Runner::new()
         .run(&gateway, &agents, "My API fails and I want a refund.")
         .await
@@ -476,14 +469,7 @@ async fn k5_a_second_nested_handoff_summarizes_the_first_summary() {
 #[tokio::test]
 async fn a_custom_filter_is_a_function_of_the_history() {
     let (fake, gateway) = fake().await;
-    fake.push(answer(
-        None,
-        &[("call_0", "get_weather", r#"{"city": "Paris"}"#)],
-    ));
-    fake.push(answer(
-        None,
-        &[("call_1", "transfer_to_technical_agent", "{}")],
-    ));
+    push_weather_then_handoff(&fake, (None, None));
     fake.push(answer(Some("ok"), &[]));
     let seen = Arc::new(Mutex::new(0));
     let counted = seen.clone();
@@ -545,7 +531,6 @@ async fn l_typed_handoff_input_reaches_on_handoff_with_the_context() {
     fake.push(answer(Some("Your refund is on its way."), &[]));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
-    let support = support_agents().context::<Customer>();
     let agents = AgentSet::new("Triage Agent".to_string())
         .context::<Customer>()
         .agent(
@@ -566,20 +551,8 @@ async fn l_typed_handoff_input_reaches_on_handoff_with_the_context() {
                 )
                 .handoff("Technical Agent".to_string()),
         )
-        .agent(
-            support
-                .get(&"Billing Agent".to_string())
-                .unwrap()
-                .clone()
-                .model("gpt-4o"),
-        )
-        .agent(
-            support
-                .get(&"Technical Agent".to_string())
-                .unwrap()
-                .clone()
-                .model("gpt-4o"),
-        );
+        .agent(specialist("Billing Agent"))
+        .agent(specialist("Technical Agent"));
     let result = Runner::new()
         .run_with(&gateway, &agents, "I want a refund.", &Customer("ada"))
         .await
@@ -622,7 +595,6 @@ async fn m_a_disabled_handoff_is_not_offered() {
         Some("I can only help with technical questions."),
         &[],
     ));
-    let support = support_agents();
     let agents = AgentSet::new("Triage Agent".to_string())
         .agent(
             Agent::named("Triage Agent")
@@ -631,20 +603,8 @@ async fn m_a_disabled_handoff_is_not_offered() {
                 .handoff_with(Handoff::to("Billing Agent".to_string()).enabled(false))
                 .handoff("Technical Agent".to_string()),
         )
-        .agent(
-            support
-                .get(&"Billing Agent".to_string())
-                .unwrap()
-                .clone()
-                .model("gpt-4o"),
-        )
-        .agent(
-            support
-                .get(&"Technical Agent".to_string())
-                .unwrap()
-                .clone()
-                .model("gpt-4o"),
-        );
+        .agent(specialist("Billing Agent"))
+        .agent(specialist("Technical Agent"));
     Runner::new()
         .run(&gateway, &agents, "I want a refund.")
         .await
@@ -659,7 +619,6 @@ async fn a_handoff_enabled_by_the_context_is_offered_turn_by_turn() {
         None,
         &[("call_0", "transfer_to_billing_agent", "{}")],
     ));
-    let support = support_agents().context::<bool>();
     let agents = AgentSet::new("Triage Agent".to_string())
         .context::<bool>()
         .agent(
@@ -673,20 +632,8 @@ async fn a_handoff_enabled_by_the_context_is_offered_turn_by_turn() {
                 )
                 .handoff("Technical Agent".to_string()),
         )
-        .agent(
-            support
-                .get(&"Billing Agent".to_string())
-                .unwrap()
-                .clone()
-                .model("gpt-4o"),
-        )
-        .agent(
-            support
-                .get(&"Technical Agent".to_string())
-                .unwrap()
-                .clone()
-                .model("gpt-4o"),
-        );
+        .agent(specialist("Billing Agent"))
+        .agent(specialist("Technical Agent"));
     // Disabled: the request is m's, and a call to it is an unknown tool.
     let error = Runner::new()
         .run_with(&gateway, &agents, "I want a refund.", &false)
@@ -733,14 +680,7 @@ fn a_rust_input_type_is_its_strict_schema() {
 #[tokio::test]
 async fn a_filtered_view_survives_an_approval_stop_through_json() {
     let (fake, gateway) = fake().await;
-    fake.push(answer(
-        None,
-        &[("call_0", "get_weather", r#"{"city": "Paris"}"#)],
-    ));
-    fake.push(answer(
-        None,
-        &[("call_1", "transfer_to_technical_agent", "{}")],
-    ));
+    push_weather_then_handoff(&fake, (None, None));
     fake.push(answer(None, &[("call_2", "reboot", "{}")]));
     fake.push(answer(Some("Rebooted."), &[]));
     let reboot = respan_runtime::FunctionTool::sync(

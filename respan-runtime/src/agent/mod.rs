@@ -531,17 +531,7 @@ impl<K: AgentKey, C> Debug for Agent<K, C> {
 /// The SDK's handoff tool name: `transfer_to_` + the name with every character
 /// outside `[A-Za-z0-9_]` replaced by `_`, lower-cased.
 pub fn handoff_tool_name(agent_name: &str) -> String {
-    let snake: String = agent_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("transfer_to_{snake}")
+    format!("transfer_to_{}", agent_tool_name(agent_name))
 }
 
 /// The SDK's handoff tool description (the trailing space is the SDK's too).
