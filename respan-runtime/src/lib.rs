@@ -101,8 +101,8 @@ mod usage;
 mod wire;
 
 pub use agent::{
-    Agent, AgentKey, AgentSet, DEFAULT_MAX_TURNS, ToolUseBehavior, handoff_tool_description,
-    handoff_tool_name,
+    Agent, AgentKey, AgentSet, AgentTool, DEFAULT_MAX_TURNS, Handoff, InputFilter, ToolUseBehavior,
+    handoff_tool_description, handoff_tool_name,
 };
 pub use error::Error;
 pub use gateway::{

@@ -1,5 +1,6 @@
 //! Agents and the set of agents a run can move between.
 
+mod compose;
 pub mod hooks;
 mod instructions;
 
@@ -18,6 +19,7 @@ use crate::settings::ModelSettings;
 use crate::text::error_chain;
 use crate::tool::{Tool, definition};
 use crate::wire::FixedFields;
+pub use compose::{AgentTool, Handoff, InputFilter};
 use hooks::RunHooks;
 pub(crate) use instructions::{InstructionsFn, compute as compute_instructions};
 
@@ -280,9 +282,16 @@ impl<K: AgentKey, C> Agent<K, C> {
         self
     }
 
-    /// Adds a handoff target (by key; it must be in the same [`AgentSet`]).
-    pub fn handoff(mut self, target: K) -> Self {
-        self.handoffs.push(target);
+    /// Adds a handoff target (by key; it must be in the same [`AgentSet`]),
+    /// or a [`Handoff`] with options (STUB: the options are not used yet).
+    pub fn handoff(mut self, target: impl Into<Handoff<K, C>>) -> Self {
+        self.handoffs.push(target.into().target);
+        self
+    }
+
+    /// Adds an agent of the same set as a function tool (STUB: not offered yet).
+    pub fn agent_tool(self, tool: AgentTool<K>) -> Self {
+        let _ = tool;
         self
     }
 
