@@ -62,6 +62,8 @@ impl<K: AgentKey> AgentTool<K> {
     }
 }
 
+type FilterFn = Arc<dyn Fn(&[InputItem]) -> Vec<InputItem> + Send + Sync>;
+
 /// What the next agent sees of the conversation after a handoff.
 #[derive(Clone)]
 pub enum InputFilter {
@@ -70,7 +72,7 @@ pub enum InputFilter {
     /// The history so far is nested in one message.
     NestHistory,
     /// A function of the history.
-    Custom(Arc<dyn Fn(&[InputItem]) -> Vec<InputItem> + Send + Sync>),
+    Custom(FilterFn),
 }
 
 impl InputFilter {
