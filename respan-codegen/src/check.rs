@@ -993,13 +993,10 @@ fn tool_name_problem(name: &str) -> Option<String> {
             "{} characters; the API accepts at most {MAX_TOOL_NAME}",
             name.len()
         ))
-    } else if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-    {
-        Some(format!("`{c}` is not allowed in a tool name"))
     } else {
-        None
+        name.chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+            .map(|c| format!("`{c}` is not allowed in a tool name"))
     }
 }
 
