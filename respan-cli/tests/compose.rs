@@ -86,7 +86,11 @@ fn check_accepts_every_form() {
     let out = respan().args(["check", &path]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     // An agent reached only as a tool is not "unreachable".
-    assert!(!text(&out.stderr).contains("unreachable"), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("unreachable"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
