@@ -184,7 +184,7 @@ async fn a_handoff_wins_over_a_tool_stop() {
                 .tool(FunctionTool::sync("first", "d", no_args(), |_| {
                     Ok("one".into())
                 }))
-                .handoff("B".into())
+                .handoff(String::from("B"))
                 .tool_use_behavior(ToolUseBehavior::StopOnFirstTool),
         )
         .agent(Agent::named("B"));
