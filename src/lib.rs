@@ -80,6 +80,7 @@ macro_rules! __workflow_tests_need_offline {
 }
 
 mod agent_def;
+mod handoff_fn;
 mod instructions_fn;
 pub use agent_def::{AgentDef, AgentSetExt, ToAgent};
 
@@ -317,6 +318,7 @@ macro_rules! include_workflows {
 /// What generated code needs; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::handoff_fn::{enabled_fn, on_handoff};
     pub use crate::instructions_fn::instructions_fn;
     pub use respan_macros::workflow as workflow_impl;
     pub use schemars;

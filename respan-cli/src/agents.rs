@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use respan_codegen::spec::AgentSpec;
+use respan_codegen::spec::{AgentSpec, EnabledSpec, HandoffInputSpec, InputFilterSpec, ToolSpec};
 use respan_codegen::template::needs_rendering;
-use respan_runtime::{Agent, OutputType, Tool};
+use respan_runtime::{Agent, AgentTool, Handoff, InputFilter, OutputType, Tool};
 use serde_json::{Map, Value};
 
 use crate::values;
@@ -50,7 +50,12 @@ pub fn agent(spec: &AgentSpec, vars: &BTreeMap<String, String>) -> Agent<String>
             targets.push(target.value.clone());
         }
     }
-    agent = agent.handoffs(targets);
+    for target in targets {
+        agent = match spec.handoff_options(&target) {
+            Some(options) => agent.handoff_with(handoff(target, options)),
+            None => agent.handoff(target),
+        };
+    }
     if let Some(model) = &spec.model {
         agent = agent.model(model.value.clone());
     }
@@ -77,13 +82,73 @@ pub fn agent(spec: &AgentSpec, vars: &BTreeMap<String, String>) -> Agent<String>
     agent
 }
 
+/// The handoff to `target` with the options the file gives it that need no
+/// Rust (the others are refused before: see [`crate::load`]).
+fn handoff(target: String, options: &respan_codegen::spec::HandoffSpec) -> Handoff<String> {
+    let mut handoff = Handoff::to(target);
+    if let Some(name) = &options.tool_name {
+        handoff = handoff.tool_name(name.value.clone());
+    }
+    if let Some(description) = &options.description {
+        handoff = handoff.description(description.value.clone());
+    }
+    if let Some(filter) = &options.input_filter {
+        match &filter.value {
+            InputFilterSpec::RemoveAllTools => {
+                handoff = handoff.input_filter(InputFilter::RemoveAllTools);
+            }
+            InputFilterSpec::NestHistory => {
+                handoff = handoff.input_filter(InputFilter::NestHistory);
+            }
+            InputFilterSpec::Rust(_) => {}
+        }
+    }
+    if let Some(HandoffInputSpec::Schema(schema)) = &options.input {
+        handoff = handoff.input_schema(schema.value.clone());
+    }
+    if let Some(EnabledSpec::Fixed(enabled)) = &options.enabled {
+        handoff = handoff.enabled(enabled.value);
+    }
+    handoff
+}
+
+/// An `[tools.<name>] agent = "<id>"` as the runtime's agent tool.
+pub fn agent_tool(tool: &ToolSpec) -> AgentTool<String> {
+    let target = tool
+        .agent
+        .as_ref()
+        .map_or_else(String::new, |a| a.value.clone());
+    let mut agent_tool = AgentTool::new(target).name(tool.name.value.clone());
+    if let Some(description) = &tool.description {
+        agent_tool = agent_tool.description(description.value.clone());
+    }
+    if let Some(max_turns) = &tool.max_turns {
+        agent_tool = agent_tool.max_turns(max_turns.value);
+    }
+    if let Some(secs) = &tool.timeout_secs {
+        agent_tool = agent_tool.timeout(std::time::Duration::from_secs_f64(secs.value));
+    }
+    agent_tool
+}
+
+/// A tool of an agent: a function (a command) or another agent.
+pub enum AnyTool {
+    /// A function tool.
+    Function(Arc<dyn Tool<()>>),
+    /// An agent of the run, as a tool.
+    Agent(AgentTool<String>),
+}
+
 /// The agent with its tools, in the order its `tools` lists them.
 pub fn with_tools(
     mut agent: Agent<String>,
-    tools: impl IntoIterator<Item = Arc<dyn Tool<()>>>,
+    tools: impl IntoIterator<Item = AnyTool>,
 ) -> Agent<String> {
     for tool in tools {
-        agent = agent.tool_arc(tool);
+        agent = match tool {
+            AnyTool::Function(tool) => agent.tool_arc(tool),
+            AnyTool::Agent(tool) => agent.agent_tool(tool),
+        };
     }
     agent
 }

@@ -11,6 +11,7 @@ use respan_codegen::spec::AgentSpec;
 use respan_codegen::suggest::did_you_mean;
 use respan_runtime::{AgentSet, Tool};
 
+use crate::agents::AnyTool;
 use crate::command::{CommandSettings, CommandTool};
 use crate::vars::{self, VarProblem};
 
@@ -49,6 +50,19 @@ pub enum Problem {
         agent: String,
         /// The function's path, as written.
         function: String,
+    },
+    /// A handoff of the run has an option that names Rust (`input_filter_fn`,
+    /// `input_type`, `on_handoff`, `is_enabled_fn`), which only a compiled
+    /// workflow has.
+    RustHandoff {
+        /// The agent handing off.
+        agent: String,
+        /// The agent handed to.
+        target: String,
+        /// The option's key.
+        key: &'static str,
+        /// The path it names, as written.
+        rust: String,
     },
     /// A template variable without a value, or a value for an unknown one.
     Var(VarProblem),
@@ -101,6 +115,33 @@ impl std::fmt::Display for Problem {
                  `[agents.{agent}] instructions = \"...\"` (a template: `{{{{ var }}}}`s come \
                  from `--var`)"
             ),
+            Problem::RustHandoff {
+                agent,
+                target,
+                key,
+                rust,
+            } => {
+                write!(
+                    f,
+                    "the handoff from `{agent}` to `{target}` has `{key} = \"{rust}\"`, a Rust {} \
+                     that only compiled workflows (`respan::workflow!` or build.rs) have, so \
+                     `respan run` cannot run it. ",
+                    if *key == "input_type" {
+                        "type"
+                    } else {
+                        "function"
+                    }
+                )?;
+                let fix = match *key {
+                    "input_filter_fn" => {
+                        "To run it from the command line, use a named filter: `input_filter = \"remove_all_tools\"` or `\"nest_history\"`".to_owned()
+                    }
+                    "input_type" => "To run it from the command line, describe the input with a JSON Schema: `input_schema = { type = \"object\", properties = { ... } }`".to_owned(),
+                    "is_enabled_fn" => "To run it from the command line, use `is_enabled = true` or `false`".to_owned(),
+                    _ => format!("To run it from the command line, remove `{key}` from `[agents.{agent}.handoff.{target}]`"),
+                };
+                f.write_str(&fix)
+            }
             Problem::Var(problem) => problem.fmt(f),
         }
     }
@@ -109,7 +150,8 @@ impl std::fmt::Display for Problem {
 /// Every reason a run cannot start (at least one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoadError {
-    /// In the order: agent, tools, outputs, instructions functions, variables.
+    /// In the order: agent, tools, outputs, instructions functions, handoff
+    /// options, variables.
     pub problems: Vec<Problem>,
 }
 
@@ -188,7 +230,8 @@ impl<'s> Load<'s> {
             .unwrap_or(&self.spec.workflow.entry.value)
     }
 
-    /// The agents a run from the start can reach through handoffs, in file order.
+    /// The agents a run from the start can reach through handoffs and agent
+    /// tools, in file order.
     pub fn agents(&self) -> Result<Vec<&'s AgentSpec>, LoadError> {
         let start = self.start_id();
         let Some(first) = self.spec.agent(start) else {
@@ -210,7 +253,11 @@ impl<'s> Load<'s> {
         let mut reached: HashSet<&str> = HashSet::from([first.id.value.as_str()]);
         let mut queue = VecDeque::from([first]);
         while let Some(agent) = queue.pop_front() {
-            for target in &agent.handoffs {
+            let agent_tools = agent
+                .tools
+                .iter()
+                .filter_map(|name| self.spec.tool(&name.value)?.agent.as_ref());
+            for target in agent.handoffs.iter().chain(agent_tools) {
                 if let Some(next) = self.spec.agent(&target.value)
                     && reached.insert(next.id.value.as_str())
                 {
@@ -246,7 +293,8 @@ impl<'s> Load<'s> {
                 .filter(|agent| agent.tools.iter().any(|t| t.value == tool.name.value))
                 .map(|agent| agent.id.value.clone())
                 .collect();
-            if users.is_empty() {
+            if users.is_empty() || tool.is_agent_tool() {
+                // An agent tool runs its agent, which is part of the run.
                 continue;
             }
             match CommandTool::from_spec(tool, &self.commands) {
@@ -275,6 +323,21 @@ impl<'s> Load<'s> {
                 });
             }
         }
+        for agent in &agents {
+            for options in &agent.handoff_options {
+                if !agents.iter().any(|a| a.id.value == options.target.value) {
+                    continue;
+                }
+                for (key, rust) in options.rust_only() {
+                    problems.push(Problem::RustHandoff {
+                        agent: agent.id.value.clone(),
+                        target: options.target.value.clone(),
+                        key,
+                        rust: rust.to_owned(),
+                    });
+                }
+            }
+        }
         let values = match vars::resolve(self.spec, &agents, &self.given) {
             Ok(values) => values,
             Err(var_problems) => {
@@ -292,10 +355,17 @@ impl<'s> Load<'s> {
         }
         for spec in agents {
             let agent = crate::agents::agent(spec, &values);
-            let agent_tools = spec
-                .tools
-                .iter()
-                .filter_map(|name| tools.get(name.value.as_str()).cloned());
+            let agent_tools = spec.tools.iter().filter_map(|name| {
+                let tool = self.spec.tool(&name.value)?;
+                if tool.is_agent_tool() {
+                    Some(AnyTool::Agent(crate::agents::agent_tool(tool)))
+                } else {
+                    tools
+                        .get(name.value.as_str())
+                        .cloned()
+                        .map(AnyTool::Function)
+                }
+            });
             set = set.agent(crate::agents::with_tools(agent, agent_tools));
         }
         Ok(set)

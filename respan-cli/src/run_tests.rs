@@ -311,7 +311,10 @@ fn verdict(
 fn needs_compiling(problem: &Problem) -> bool {
     matches!(
         problem,
-        Problem::RustTool { .. } | Problem::RustOutput { .. } | Problem::RustInstructions { .. }
+        Problem::RustTool { .. }
+            | Problem::RustOutput { .. }
+            | Problem::RustInstructions { .. }
+            | Problem::RustHandoff { .. }
     )
 }
 
@@ -328,6 +331,14 @@ fn compiled_only_reason(problems: &[Problem]) -> String {
             )),
             Problem::RustInstructions { agent, function } => Some(format!(
                 "agent `{agent}` computes its instructions with the Rust function `{function}`"
+            )),
+            Problem::RustHandoff {
+                agent,
+                target,
+                key,
+                rust,
+            } => Some(format!(
+                "the handoff from `{agent}` to `{target}` has `{key} = \"{rust}\"`"
             )),
             _ => None,
         })

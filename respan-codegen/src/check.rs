@@ -9,7 +9,8 @@ use crate::diagnostic::{Diagnostic, NO_AGENTS, Severity, or_list, out_of_range};
 use crate::format;
 use crate::identifier::{fixed_identifier, identifier_problem, is_identifier};
 use crate::spec::{
-    AgentSpec, Span, Spanned, Spec, ToolChoiceSpec, ToolUseBehaviorSpec, handoff_tool_name,
+    AgentSpec, EnabledSpec, HandoffInputSpec, InputFilterSpec, Span, Spanned, Spec, ToolChoiceSpec,
+    ToolUseBehaviorSpec, handoff_tool_name,
 };
 use crate::suggest::did_you_mean;
 
@@ -38,6 +39,7 @@ pub fn check_spec(spec: &Spec) -> Vec<Diagnostic> {
     ids(spec, &mut out);
     for agent in &spec.agents {
         handoffs(spec, agent, &mut out);
+        handoff_options(agent, &mut out);
         agent_tools(spec, agent, &mut out);
         tool_use_behavior(agent, &mut out);
         settings(agent, &mut out);
@@ -45,6 +47,7 @@ pub fn check_spec(spec: &Spec) -> Vec<Diagnostic> {
         agent_values(agent, &mut out);
     }
     tools(spec, &mut out);
+    agent_tool_cycles(spec, &mut out);
     vars(spec, &mut out);
     crate::workflow_tests::check(spec, &mut out);
     if !out.iter().any(|d| d.severity == Severity::Error) {
@@ -300,8 +303,22 @@ fn handoffs(spec: &Spec, agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
             ));
             continue;
         };
-        let tool_name = handoff_tool_name(&target_agent.name.value);
-        if tool_name.len() > MAX_TOOL_NAME {
+        let overridden = agent
+            .handoff_options(id)
+            .and_then(|options| options.tool_name.as_ref());
+        let tool_name = offered_handoff_name(agent, target_agent);
+        if let Some(name) = overridden {
+            if let Some(problem) = tool_name_problem(&name.value) {
+                out.push(
+                    Diagnostic::error(
+                        format!("invalid handoff `tool_name` `{}`", name.value),
+                        name.span,
+                        problem,
+                    )
+                    .with_help("a tool name is 1 to 64 letters, digits, `_` or `-`"),
+                );
+            }
+        } else if tool_name.len() > MAX_TOOL_NAME {
             out.push(Diagnostic::error(
                 format!("handoff tool name `{tool_name}` is too long"),
                 target_agent.name.span,
@@ -312,6 +329,7 @@ fn handoffs(spec: &Spec, agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
             ).with_help("use a shorter display `name`"));
         }
         if let Some(tool) = agent.tools.iter().find(|t| t.value == tool_name) {
+            let offered = overridden.map_or(target.span, |name| name.span);
             out.push(
                 Diagnostic::error(
                     format!(
@@ -321,7 +339,7 @@ fn handoffs(spec: &Spec, agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
                     tool.span,
                     "this tool's name",
                 )
-                .with_related(target.span, format!("the handoff to `{id}` is offered as `{tool_name}`"))
+                .with_related(offered, format!("the handoff to `{id}` is offered as `{tool_name}`"))
                 .with_help("rename the tool: the model could not tell the two apart")
                 .with_note("the handoff tool is `transfer_to_` + the display name with every character outside [A-Za-z0-9_] turned into `_`, lower-cased"),
             );
@@ -388,7 +406,7 @@ fn agent_tools(spec: &Spec, agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
             .handoffs
             .iter()
             .filter_map(|t| spec.agent(&t.value))
-            .map(|a| handoff_tool_name(&a.name.value))
+            .map(|a| offered_handoff_name(agent, a))
             .collect();
         let known = agent.tools.iter().any(|t| &t.value == name) || handoff_names.contains(name);
         if !known {
@@ -750,6 +768,46 @@ fn tool_use_behavior(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
 
 fn tools(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for tool in &spec.tools {
+        if let Some(agent) = &tool.agent
+            && spec.agent(&agent.value).is_none()
+        {
+            let mut d = Diagnostic::error(
+                format!("unknown agent `{}`", agent.value),
+                agent.span,
+                format!("tool `{}` runs no agent of this file", tool.name.value),
+            );
+            if let Some(named) = spec.agents.iter().find(|a| a.name.value == agent.value) {
+                d = d.with_help(format!(
+                    "use the agent's id `{}`: `{}` is its display name",
+                    named.id.value, agent.value
+                ));
+            } else if let Some(suggestion) = did_you_mean(
+                &agent.value,
+                spec.agents.iter().map(|a| a.id.value.as_str()),
+            ) {
+                d = d.with_help(format!("did you mean `{suggestion}`?"));
+            } else if !spec.agents.is_empty() {
+                d = d.with_note(format!("the agents are {}", agent_ids(spec)));
+            }
+            out.push(d);
+        }
+        if let Some(max_turns) = &tool.max_turns {
+            if max_turns.value == 0 {
+                out.push(out_of_range("max_turns", "at least 1", "0", max_turns.span));
+            }
+            if tool.agent.is_none() {
+                out.push(
+                    Diagnostic::error(
+                        format!("`max_turns` on function tool `{}`", tool.name.value),
+                        max_turns.span,
+                        "only an agent tool makes model calls",
+                    )
+                    .with_help(
+                        "remove `max_turns`, or make the tool run an agent: `agent = \"<id>\"`",
+                    ),
+                );
+            }
+        }
         if let Some(timeout) = &tool.timeout_secs
             && !(timeout.value > 0.0
                 && timeout.value.is_finite()
@@ -835,7 +893,7 @@ fn unreachable_agents(spec: &Spec, out: &mut Vec<Diagnostic>) {
     let mut reached: HashSet<&str> = HashSet::from([entry.id.value.as_str()]);
     let mut queue = VecDeque::from([entry]);
     while let Some(agent) = queue.pop_front() {
-        for target in &agent.handoffs {
+        for target in agent.handoffs.iter().chain(agent_tool_targets(spec, agent)) {
             if let Some(next) = spec.agent(&target.value)
                 && reached.insert(next.id.value.as_str())
             {
@@ -850,7 +908,7 @@ fn unreachable_agents(spec: &Spec, out: &mut Vec<Diagnostic>) {
                     format!("agent `{}` is unreachable", agent.id.value),
                     agent.id.span,
                     format!(
-                        "no handoff route from `{}` reaches this agent",
+                        "no handoff or agent tool route from `{}` reaches this agent",
                         entry.id.value
                     ),
                 )
@@ -911,5 +969,247 @@ fn unused_vars(spec: &Spec, out: &mut Vec<Diagnostic>) {
             )),
         };
         out.push(d);
+    }
+}
+
+/// The handoff tool name `agent` offers for a handoff to `target`: its
+/// `tool_name` option, or `transfer_to_<name>`.
+pub(crate) fn offered_handoff_name(agent: &AgentSpec, target: &AgentSpec) -> String {
+    agent
+        .handoff_options(&target.id.value)
+        .and_then(|options| options.tool_name.as_ref())
+        .map_or_else(
+            || handoff_tool_name(&target.name.value),
+            |name| name.value.clone(),
+        )
+}
+
+/// Why a tool name would be rejected by the API (`^[a-zA-Z0-9_-]{1,64}$`).
+fn tool_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        Some("a tool name cannot be empty".to_owned())
+    } else if name.len() > MAX_TOOL_NAME {
+        Some(format!(
+            "{} characters; the API accepts at most {MAX_TOOL_NAME}",
+            name.len()
+        ))
+    } else {
+        name.chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+            .map(|c| format!("`{c}` is not allowed in a tool name"))
+    }
+}
+
+/// The `agent = ...` values of the agent tools `agent` lists.
+fn agent_tool_targets<'s>(
+    spec: &'s Spec,
+    agent: &'s AgentSpec,
+) -> impl Iterator<Item = &'s Spanned<String>> + 's {
+    agent
+        .tools
+        .iter()
+        .filter_map(|name| spec.tool(&name.value)?.agent.as_ref())
+}
+
+/// `[agents.<id>.handoff.<target>]`: each for a target of `handoffs`, with
+/// values of the right shape.
+fn handoff_options(agent: &AgentSpec, out: &mut Vec<Diagnostic>) {
+    for options in &agent.handoff_options {
+        let target = &options.target;
+        if !agent.handoffs.iter().any(|t| t.value == target.value) {
+            let mut d = Diagnostic::error(
+                format!(
+                    "handoff options for `{}`, which agent `{}` does not hand off to",
+                    target.value, agent.id.value
+                ),
+                target.span,
+                "not in this agent's `handoffs`",
+            );
+            d = match did_you_mean(
+                &target.value,
+                agent.handoffs.iter().map(|t| t.value.as_str()),
+            ) {
+                Some(listed) => d.with_help(format!("did you mean `{listed}`?")),
+                None => d.with_help(format!(
+                    "add it to the agent's handoffs: `handoffs = [{}]`",
+                    agent
+                        .handoffs
+                        .iter()
+                        .map(|t| format!("\"{}\"", t.value))
+                        .chain([format!("\"{}\"", target.value)])
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            };
+            out.push(d.with_note(
+                "a `[agents.<id>.handoff.<target>]` table sets options of a handoff `handoffs` lists",
+            ));
+        }
+        if let Some(HandoffInputSpec::Schema(schema)) = &options.input
+            && let Some(problem) = object_schema_problem(&schema.value)
+        {
+            out.push(
+                Diagnostic::error(
+                    format!(
+                        "handoff `input_schema` for `{}` must be an object schema",
+                        target.value
+                    ),
+                    schema.span,
+                    problem,
+                )
+                .with_help(
+                    "the handoff is a tool: its input is `type = \"object\"` with `properties`",
+                ),
+            );
+        }
+        if let Some(description) = &options.description
+            && description.value.trim().is_empty()
+        {
+            out.push(
+                Diagnostic::error(
+                    format!("empty handoff `description` for `{}`", target.value),
+                    description.span,
+                    "the model reads this to decide when to hand off",
+                )
+                .with_help("say what the target agent handles, or remove `description`"),
+            );
+        }
+        if let Some(filter) = &options.input_filter
+            && let InputFilterSpec::Rust(path) = &filter.value
+        {
+            rust_path(
+                "input_filter_fn",
+                &Spanned::new(path.clone(), filter.span),
+                "a function `fn(&[respan::InputItem]) -> Vec<respan::InputItem>`, e.g. `crate::filters::last_message`",
+                out,
+            );
+        }
+        if let Some(HandoffInputSpec::Rust(path)) = &options.input {
+            rust_path(
+                "input_type",
+                path,
+                "a type (`serde::Deserialize + schemars::JsonSchema`), e.g. `crate::Escalation`",
+                out,
+            );
+        }
+        if let Some(function) = &options.on_handoff {
+            rust_path(
+                "on_handoff",
+                function,
+                "a function `fn(&Ctx, <Agent>Handoff)`, e.g. `crate::on_escalate`",
+                out,
+            );
+        }
+        if let Some(EnabledSpec::Rust(path)) = &options.enabled {
+            rust_path(
+                "is_enabled_fn",
+                path,
+                "a function `fn(&Ctx, &respan::Agent<Agent, Ctx>) -> bool`, e.g. `crate::billing_open`",
+                out,
+            );
+        }
+    }
+}
+
+/// An agent that is its own tool, directly or through other agent tools,
+/// would run itself without end: reported once per cycle, at the `agent = ...`
+/// value that closes it.
+fn agent_tool_cycles(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    // edges[i]: (j, tool name, the `agent` value) for each agent tool of agent i.
+    let index = |id: &str| spec.agents.iter().position(|a| a.id.value == id);
+    let edges: Vec<Vec<(usize, &str, &Spanned<String>)>> = spec
+        .agents
+        .iter()
+        .map(|agent| {
+            agent
+                .tools
+                .iter()
+                .filter_map(|name| {
+                    let tool = spec.tool(&name.value)?;
+                    let target = tool.agent.as_ref()?;
+                    Some((index(&target.value)?, tool.name.value.as_str(), target))
+                })
+                .collect()
+        })
+        .collect();
+    let mut reported: HashSet<Vec<usize>> = HashSet::new();
+    for start in 0..spec.agents.len() {
+        // Breadth first: the shortest way back to `start`.
+        let mut previous: HashMap<usize, (usize, usize)> = HashMap::new();
+        let mut queue = VecDeque::from([start]);
+        let mut closing = None;
+        'search: while let Some(at) = queue.pop_front() {
+            for (edge, &(next, _, _)) in edges[at].iter().enumerate() {
+                if next == start {
+                    closing = Some((at, edge));
+                    break 'search;
+                }
+                if let std::collections::hash_map::Entry::Vacant(slot) = previous.entry(next) {
+                    slot.insert((at, edge));
+                    queue.push_back(next);
+                }
+            }
+        }
+        let Some((last, last_edge)) = closing else {
+            continue;
+        };
+        // The path start -> ... -> last, then last -> start.
+        let mut path = vec![(last, last_edge)];
+        let mut at = last;
+        while at != start {
+            let (from, edge) = previous[&at];
+            path.push((from, edge));
+            at = from;
+        }
+        path.reverse();
+        let mut members: Vec<usize> = path.iter().map(|(from, _)| *from).collect();
+        members.sort_unstable();
+        if !reported.insert(members) {
+            continue;
+        }
+        let agent = &spec.agents[start].id.value;
+        let (_, tool, value) = edges[last][last_edge];
+        if path.len() == 1 {
+            out.push(
+                Diagnostic::error(
+                    format!("agent `{agent}` is its own tool"),
+                    value.span,
+                    format!("tool `{tool}` of agent `{agent}` runs `{agent}`"),
+                )
+                .with_help(format!(
+                    "remove `{tool}` from the `tools` of `{agent}`, or make it run another agent"
+                ))
+                .with_note("an agent tool runs the agent to answer the call: an agent calling itself would never finish"),
+            );
+            continue;
+        }
+        let mut route = format!("`{agent}`");
+        for &(from, edge) in &path {
+            let (to, tool, _) = edges[from][edge];
+            route.push_str(&format!(
+                " -> `{}` (tool `{tool}`)",
+                spec.agents[to].id.value
+            ));
+        }
+        let mut d = Diagnostic::error(
+            format!("agent tools form a cycle: {route}"),
+            value.span,
+            format!("tool `{tool}` runs `{agent}` again"),
+        );
+        for &(from, edge) in &path[..path.len() - 1] {
+            let (_, tool, value) = edges[from][edge];
+            d = d.with_related(
+                value.span,
+                format!("tool `{tool}` of `{}`", spec.agents[from].id.value),
+            );
+        }
+        out.push(
+            d.with_help(
+                "break the cycle: one of these agents must not (indirectly) run itself as a tool",
+            )
+            .with_note(
+                "an agent tool runs the agent to answer the call: a cycle would never finish",
+            ),
+        );
     }
 }

@@ -49,9 +49,10 @@ pub struct Key {
     /// Agent keys only: whether `[defaults]` may set it (`name`, `handoffs` and
     /// `handoff_description` only make sense per agent).
     pub defaultable: bool,
-    /// A key of the same table this one may not be written beside: the two
-    /// give one thing two ways (`instructions_fn` and `instructions`).
-    pub excludes: Option<&'static str>,
+    /// Keys of the same table this one may not be written beside: the two
+    /// give one thing two ways (`instructions_fn` and `instructions`), or do
+    /// not go together (an agent tool's `agent` and `rust`).
+    pub excludes: &'static [&'static str],
 }
 
 impl Key {
@@ -62,12 +63,12 @@ impl Key {
             description,
             required: false,
             defaultable: true,
-            excludes: None,
+            excludes: &[],
         }
     }
 
-    const fn excludes(mut self, other: &'static str) -> Self {
-        self.excludes = Some(other);
+    const fn excludes(mut self, others: &'static [&'static str]) -> Self {
+        self.excludes = others;
         self
     }
 
@@ -223,7 +224,7 @@ const AGENT_KEYS: &[Key] = &[
         Type::String,
         "The system prompt computed before each model request by a Rust function `fn(&Ctx, &respan::Agent<Agent, Ctx>) -> String` (its path), from the run's context and the agent; instead of `instructions`. Compiled workflows only: `respan run` cannot call it.",
     )
-    .excludes("instructions"),
+    .excludes(&["instructions"]),
     Key::new(
         "handoff_description",
         Type::String,
@@ -237,9 +238,15 @@ const AGENT_KEYS: &[Key] = &[
     )
     .per_agent(),
     Key::new(
+        "handoff",
+        Type::Map(&Type::Table(&HANDOFF)),
+        "Options of some of the handoffs, each `[agents.<id>.handoff.<target>]` for a target listed in `handoffs`.",
+    )
+    .per_agent(),
+    Key::new(
         "tools",
         Type::Strings,
-        "Names of the `[tools.<name>]` this agent may call.",
+        "Names of the `[tools.<name>]` this agent may call (function tools and agent tools).",
     ),
     Key::new(
         "model",
@@ -289,6 +296,65 @@ pub const DEFAULTS: Table = Table {
     name: "`[defaults]`",
     description: "Agent fields every agent inherits unless it sets its own (within `model_settings` and `respan`, key by key; `prompt` and `output` as a whole).",
     keys: AGENT_KEYS,
+};
+
+/// `input_filter` values.
+pub const INPUT_FILTERS: &[&str] = &["remove_all_tools", "nest_history"];
+
+/// `[agents.<id>.handoff.<target>]`.
+pub const HANDOFF: Table = Table {
+    name: "handoff",
+    description: "How one handoff is offered to the model and what it does (the target must be listed in `handoffs`).",
+    keys: &[
+        Key::new(
+            "tool_name",
+            Type::String,
+            "The handoff tool's name. Default: `transfer_to_` + the target's display name in snake_case.",
+        ),
+        Key::new(
+            "description",
+            Type::String,
+            "The handoff tool's description. Default: from the target's `handoff_description`.",
+        ),
+        Key::new(
+            "input_filter",
+            Type::Enum(INPUT_FILTERS),
+            "What the next agent sees of the conversation: `remove_all_tools` (tool calls and results removed) or `nest_history` (the history so far in one message). Default: all of it.",
+        ),
+        Key::new(
+            "input_filter_fn",
+            Type::String,
+            "The conversation the next agent sees, computed by a Rust function `fn(&[respan::InputItem]) -> Vec<respan::InputItem>` (its path); instead of `input_filter`. Compiled workflows only.",
+        )
+        .excludes(&["input_filter"]),
+        Key::new(
+            "input_schema",
+            Type::Open,
+            "The JSON Schema (an object schema, written as TOML) of the arguments the model gives the handoff.",
+        ),
+        Key::new(
+            "input_type",
+            Type::String,
+            "The arguments the model gives the handoff as a Rust type (`serde::Deserialize + schemars::JsonSchema`, its path); instead of `input_schema`. Compiled workflows only.",
+        )
+        .excludes(&["input_schema"]),
+        Key::new(
+            "on_handoff",
+            Type::String,
+            "A Rust function `fn(&Ctx, <Agent>Handoff)` (its path) called when the handoff happens, with the run's context and the handoff's input. Compiled workflows only.",
+        ),
+        Key::new(
+            "is_enabled",
+            Type::Boolean,
+            "Whether the handoff is offered to the model. Default: true.",
+        ),
+        Key::new(
+            "is_enabled_fn",
+            Type::String,
+            "Whether the handoff is offered, decided before each model request by a Rust function `fn(&Ctx, &respan::Agent<Agent, Ctx>) -> bool` (its path); instead of `is_enabled`. Compiled workflows only.",
+        )
+        .excludes(&["is_enabled"]),
+    ],
 };
 
 /// `tool_use_behavior = { stop_at_tools = [...] }`.
@@ -578,8 +644,14 @@ pub const TEST: Table = Table {
 /// `[tools.<name>]`.
 pub const TOOL: Table = Table {
     name: "tool",
-    description: "A function tool the agents may call.",
+    description: "A tool the agents may call: a function, or another agent (`agent = \"<id>\"`).",
     keys: &[
+        Key::new(
+            "agent",
+            Type::String,
+            "The id of an agent this tool runs (an agent as a tool: it answers the calling agent, which keeps the conversation); its parameters are one `input` string.",
+        )
+        .excludes(&["rust", "command", "parameters", "needs_approval"]),
         Key::new(
             "description",
             Type::String,
@@ -608,6 +680,14 @@ pub const TOOL: Table = Table {
                 max: Some(MAX_TOOL_TIMEOUT_SECS),
             },
             "How long one call may take, in seconds (at most 86400). Default: 60.",
+        ),
+        Key::new(
+            "max_turns",
+            Type::Integer {
+                min: 1,
+                max: u32::MAX as i64,
+            },
+            "Agent tools: the most model calls one run of the agent may make. Default: the workflow's `max_turns`.",
         ),
         Key::new(
             "needs_approval",
@@ -704,6 +784,9 @@ mod tests {
             .filter(|k| !k.defaultable)
             .map(|k| k.name)
             .collect();
-        assert_eq!(per_agent, ["name", "handoff_description", "handoffs"]);
+        assert_eq!(
+            per_agent,
+            ["name", "handoff_description", "handoffs", "handoff"]
+        );
     }
 }

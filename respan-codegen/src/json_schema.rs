@@ -53,7 +53,7 @@ fn table(table: &Table, include: impl Fn(&Key) -> bool) -> Value {
     let mut required = Vec::new();
     let mut exclusive = Vec::new();
     for key in table.keys.iter().filter(|key| include(key)) {
-        if let Some(other) = key.excludes {
+        for other in key.excludes {
             exclusive.push(json!({ "not": { "required": [key.name, other] } }));
         }
         let mut schema = of_type(&key.ty);

@@ -133,6 +133,9 @@ pub struct AgentSpec {
     pub handoff_description: Option<Spanned<String>>,
     /// Ids of the agents this one may hand off to, in order.
     pub handoffs: Vec<Spanned<String>>,
+    /// `[agents.<id>.handoff.<target>]`: options of some of those handoffs,
+    /// in file order (each target must also be in `handoffs`).
+    pub handoff_options: Vec<HandoffSpec>,
     /// Names of declared `[tools.<name>]` this agent may call, in order.
     pub tools: Vec<Spanned<String>>,
     pub model: Option<Spanned<String>>,
@@ -145,6 +148,98 @@ pub struct AgentSpec {
     pub tool_use_behavior: Option<Spanned<ToolUseBehaviorSpec>>,
     /// Span of the `[agents.<id>]` table header.
     pub span: Span,
+}
+
+impl AgentSpec {
+    /// The options of the handoff to `target`, if the file gives any.
+    pub fn handoff_options(&self, target: &str) -> Option<&HandoffSpec> {
+        self.handoff_options
+            .iter()
+            .find(|options| options.target.value == target)
+    }
+}
+
+/// `[agents.<id>.handoff.<target>]`: how one handoff is offered and what it
+/// does (the Agents SDK's `handoff(...)` options).
+///
+/// ```toml
+/// [agents.triage.handoff.billing]
+/// input_filter = "remove_all_tools"
+/// input_type = "crate::Escalation"
+/// on_handoff = "crate::on_escalate"
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct HandoffSpec {
+    /// The agent handed to (span: the table key).
+    pub target: Spanned<String>,
+    /// `tool_name`: the handoff tool's name instead of `transfer_to_<name>`.
+    pub tool_name: Option<Spanned<String>>,
+    /// `description`: the handoff tool's description instead of the default.
+    pub description: Option<Spanned<String>>,
+    /// `input_filter` (a named filter) or `input_filter_fn` (a Rust function).
+    pub input_filter: Option<Spanned<InputFilterSpec>>,
+    /// `input_schema` or `input_type`: the arguments the model gives the handoff.
+    pub input: Option<HandoffInputSpec>,
+    /// `on_handoff = "path"`: a Rust function called with the context and the
+    /// handoff (with its input) when it happens (span: the string value).
+    pub on_handoff: Option<Spanned<String>>,
+    /// `is_enabled = false` or `is_enabled_fn = "path"`.
+    pub enabled: Option<EnabledSpec>,
+    /// Span of the table.
+    pub span: Span,
+}
+
+impl HandoffSpec {
+    /// The options only compiled code can have, as `(key, path)`: the CLI
+    /// refuses to run them.
+    pub fn rust_only(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        if let Some(filter) = &self.input_filter
+            && let InputFilterSpec::Rust(path) = &filter.value
+        {
+            out.push(("input_filter_fn", path.as_str()));
+        }
+        if let Some(HandoffInputSpec::Rust(path)) = &self.input {
+            out.push(("input_type", path.value.as_str()));
+        }
+        if let Some(function) = &self.on_handoff {
+            out.push(("on_handoff", function.value.as_str()));
+        }
+        if let Some(EnabledSpec::Rust(path)) = &self.enabled {
+            out.push(("is_enabled_fn", path.value.as_str()));
+        }
+        out
+    }
+}
+
+/// What the next agent sees of the conversation after a handoff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputFilterSpec {
+    /// `input_filter = "remove_all_tools"`: tool calls and results removed.
+    RemoveAllTools,
+    /// `input_filter = "nest_history"`: the history nested in one message.
+    NestHistory,
+    /// `input_filter_fn = "path"`: a Rust function
+    /// `fn(&[respan::InputItem]) -> Vec<respan::InputItem>`.
+    Rust(String),
+}
+
+/// The typed input of a handoff.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HandoffInputSpec {
+    /// `input_schema = { type = "object", ... }` (span: the table).
+    Schema(Spanned<Value>),
+    /// `input_type = "path::Type"`: a Rust type (`DeserializeOwned + JsonSchema`).
+    Rust(Spanned<String>),
+}
+
+/// Whether a handoff is offered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EnabledSpec {
+    /// `is_enabled = true | false`.
+    Fixed(Spanned<bool>),
+    /// `is_enabled_fn = "path"`: `fn(&C, &respan::Agent<Agent, C>) -> bool`.
+    Rust(Spanned<String>),
 }
 
 /// An instructions template (tera syntax) and the variables it uses.
@@ -276,6 +371,13 @@ pub struct ToolSpec {
     pub needs_approval: Option<Spanned<bool>>,
     /// JSON Schema of the arguments (optional when a Rust function supplies it).
     pub parameters: Option<Spanned<Value>>,
+    /// `agent = "<id>"`: the tool runs this agent (the Agents SDK's
+    /// `Agent.as_tool`), with one `input` string as its parameters (span: the
+    /// string value).
+    pub agent: Option<Spanned<String>>,
+    /// Agent tools: the most model calls one run of the agent may make;
+    /// `None`: the workflow's `max_turns`.
+    pub max_turns: Option<Spanned<u32>>,
     /// Path of the Rust function; default: the function named like the tool, in scope.
     pub rust: Option<Spanned<String>>,
     /// How the CLI runs it: JSON arguments on stdin, stdout is the result. A
@@ -283,6 +385,13 @@ pub struct ToolSpec {
     pub command: Option<Spanned<Vec<String>>>,
     /// Span of the `[tools.<name>]` table header.
     pub span: Span,
+}
+
+impl ToolSpec {
+    /// Whether the tool runs an agent (`agent = "<id>"`) rather than a function.
+    pub fn is_agent_tool(&self) -> bool {
+        self.agent.is_some()
+    }
 }
 
 /// One `[[tests]]` table: a run of the workflow (its input, variables and

@@ -41,6 +41,13 @@ const MESSAGES: &[(&str, Covered)] = &[
     ("`tool_use_behavior` table without `stop_at_tools`", Catalog),
     ("workflow has no agents", Catalog),
     ("{} sets both `instructions` and `instructions_fn`", Catalog),
+    (
+        "`needs_approval` is not supported for agent tools, yet (`[{}]`)",
+        Catalog,
+    ),
+    ("`[{}]` sets both `agent` and `{}`", Catalog),
+    ("{} sets both `{}` and `{}`", Catalog),
+    ("unknown input filter `{}`", Catalog),
     // parse/value.rs
     ("wrong type for `{}`: expected {}, found {}", Catalog),
     ("integer `{}` is too large", Catalog),
@@ -131,6 +138,19 @@ const MESSAGES: &[(&str, Covered)] = &[
     ("empty `command` for tool `{}`", Catalog),
     ("tool `{}` parameters must be an object schema", Catalog),
     ("empty `description` for tool `{}`", Catalog),
+    ("`max_turns` on function tool `{}`", Catalog),
+    ("invalid handoff `tool_name` `{}`", Catalog),
+    (
+        "handoff options for `{}`, which agent `{}` does not hand off to",
+        Catalog,
+    ),
+    (
+        "handoff `input_schema` for `{}` must be an object schema",
+        Catalog,
+    ),
+    ("empty handoff `description` for `{}`", Catalog),
+    ("agent `{}` is its own tool", Catalog),
+    ("agent tools form a cycle: {}", Catalog),
     ("agent `{}` is unreachable", Catalog),
     ("tool `{}` is never used", Catalog),
     ("template variable `{}` is never used", Catalog),
@@ -175,11 +195,12 @@ const SOURCES: &[&str] = &[
 /// Call sites whose headline is not a literal, and what they produce (listed in
 /// `MESSAGES` above): `message` (empty file / no tables), `format!("invalid TOML:
 /// {headline}")` built before the call, `headline` (duplicate agent id / tool /
-/// table), `format!("{place} sets both ...")` (the agent or `[defaults]`),
+/// table), `format!("{place} sets both ...")` (the agent or `[defaults]`; and
+/// a handoff table's pair of keys),
 /// `NO_AGENTS` (twice), `if missing {..} else {..}` (prompt id), and
 /// `headline` (empty / invalid Rust path), and `format!("{label} has no `input`")`
 /// (a test's label: "test `name`", or "this test" without a name).
-const INDIRECT_CALL_SITES: usize = 9;
+const INDIRECT_CALL_SITES: usize = 10;
 
 /// A headline pattern: literal pieces between the variable parts.
 fn pieces(pattern: &str) -> Vec<&str> {

@@ -16,6 +16,7 @@ fn agent(id: &str, at: usize, handoffs: &[&str]) -> AgentSpec {
         instructions_fn: None,
         handoff_description: None,
         handoffs: handoffs.iter().map(|h| s(h, at + 100)).collect(),
+        handoff_options: Vec::new(),
         tools: Vec::new(),
         model: None,
         model_settings: ModelSettingsSpec::default(),

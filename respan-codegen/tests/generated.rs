@@ -137,3 +137,20 @@ fn generated_instructions_fns() {
     syn::parse_file(code.split_once('\n').unwrap().1).unwrap();
     insta::assert_snapshot!(code);
 }
+
+/// Agent tools (`.agent_tool(..)` in the order of `tools`, no Rust binding)
+/// and every handoff option: the handoffs of an agent with options are added
+/// once it has its context, typed inputs ride in the handoff enum's variants,
+/// and each Rust function goes through a checker named after its TOML line.
+#[test]
+fn generated_agent_tools_and_handoff_options() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose.toml");
+    let checked = respan_codegen::check_file(&path, "tests/fixtures/compose.toml");
+    assert!(!checked.has_errors(), "{}", checked.render(false));
+    assert!(checked.diagnostics.is_empty(), "{}", checked.render(false));
+    let mut options = Options::new("tests/fixtures/compose.toml");
+    options.source = Some(checked.source.clone());
+    let code = generate::file(checked.spec.as_ref().unwrap(), &options).unwrap();
+    syn::parse_file(code.split_once('\n').unwrap().1).unwrap();
+    insta::assert_snapshot!(code);
+}

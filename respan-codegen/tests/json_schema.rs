@@ -112,6 +112,7 @@ const PLACES: &[(&str, &[&str])] = &[
     ("prompt", &["agents", "a", "prompt"]),
     ("output", &["agents", "a", "output"]),
     ("`tool_use_behavior`", &["agents", "a", "tool_use_behavior"]),
+    ("handoff", &["agents", "a", "handoff", "b"]),
     ("tool", &["tools", "t"]),
     ("`[[tests]]`", &["tests", "0"]),
 ];
@@ -267,13 +268,15 @@ fn document(table: &'static Table, key: &str, value: Value) -> String {
     }
     let at = at.as_object_mut().unwrap();
     // A key written two ways (`instructions_fn`, `instructions`): only this one.
-    if let Some(other) = table
-        .keys
-        .iter()
-        .find(|k| k.name == key)
-        .and_then(|k| k.excludes)
-    {
-        at.remove(other);
+    for other in table.keys {
+        if other.excludes.contains(&key) {
+            at.remove(other.name);
+        }
+        if other.name == key {
+            for excluded in other.excludes {
+                at.remove(*excluded);
+            }
+        }
     }
     at.insert(key.to_owned(), value);
     toml::to_string(&doc).expect("the document serializes as TOML")
@@ -432,10 +435,11 @@ fn every_key_agrees_with_the_parser_and_the_checker() {
 fn keys_that_exclude_each_other_fail_both() {
     let validator = validator();
     for table in tables() {
-        for key in table.keys {
-            let Some(other) = key.excludes else {
-                continue;
-            };
+        for (key, other) in table
+            .keys
+            .iter()
+            .flat_map(|key| key.excludes.iter().map(move |other| (key, *other)))
+        {
             let mut text = document(table, key.name, sample(&key.ty));
             let mut doc = instance(&text);
             let mut at = &mut doc;

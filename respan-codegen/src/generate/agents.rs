@@ -26,11 +26,19 @@ impl Module<'_> {
             .filter(|variant| seen.insert(variant.to_string()))
             .map(|variant| quote! { Agent::#variant })
             .collect();
+        // Handoffs with options may read the runs' context: they are added
+        // once the agent has it, all of them (in the order of `handoffs`).
+        let handoffs = self.handoff_calls(agent);
+        let targets = if handoffs.is_empty() {
+            targets
+        } else {
+            Vec::new()
+        };
         let calls = agent_calls(agent, |var| field_ident(var).into_token_stream(), &targets);
         let tools = agent
             .tools
             .iter()
-            .filter_map(|name| self.tool_value(&name.value));
+            .filter_map(|name| self.tool_call(&name.value));
         let output = match self.output_type(agent) {
             OutputKind::Rust(ty) => quote! { .output::<#ty>() },
             _ => TokenStream::new(),
@@ -39,7 +47,8 @@ impl Module<'_> {
             // The function decides how the agent gets its context `C`.
             return quote! {
                 __bindings::#instructions::<C>(::respan::Agent::new(Agent::#variant, #name) #calls)
-                    #(.tool(#tools))*
+                    #handoffs
+                    #(#tools)*
                     #output
             };
         }
@@ -47,14 +56,15 @@ impl Module<'_> {
             ::respan::Agent::new(Agent::#variant, #name)
                 #calls
                 .context::<C>()
-                #(.tool(#tools))*
+                #handoffs
+                #(#tools)*
                 #output
         }
     }
 
     /// `<__bindings::lookup as ::respan::ToolFn<C>>::tool().name("lookup")...`:
     /// the tool as the file declares it.
-    fn tool_value(&self, name: &str) -> Option<TokenStream> {
+    pub(super) fn tool_value(&self, name: &str) -> Option<TokenStream> {
         let ty = self.tool_type(name)?;
         let tool = self.spec.tool(name)?;
         let name_lit = str_lit(name);

@@ -25,12 +25,19 @@ impl Module<'_> {
     pub(super) fn bindings(&self) -> TokenStream {
         let bindings = self.bound_items();
         let functions = self.instructions_bindings();
-        if bindings.is_empty() && functions.is_empty() {
+        let mut checkers = Vec::new();
+        let instructions = self.instructions_fns(&functions, &mut checkers);
+        let handoff_functions = self.handoff_functions(&mut checkers);
+        if bindings.is_empty() && functions.is_empty() && handoff_functions.is_empty() {
             return TokenStream::new();
         }
         let span = self.span();
         let mut aliases: Vec<proc_macro2::Ident> = Vec::new();
-        for binding in bindings.iter().chain(functions.iter().map(|(_, b)| b)) {
+        for binding in bindings
+            .iter()
+            .chain(functions.iter().map(|(_, b)| b))
+            .chain(self.handoff_bindings().iter())
+        {
             if let Some(alias) = &binding.module_alias
                 && !aliases.contains(alias)
             {
@@ -52,14 +59,14 @@ impl Module<'_> {
                 pub(super) type #name = #target;
             }
         });
-        let functions = self.instructions_fns(&functions);
         quote! {
             /// The Rust items the workflow file names (tools, output types).
             #[doc(hidden)]
             mod __bindings {
                 #(#aliases)*
                 #(#items)*
-                #functions
+                #instructions
+                #handoff_functions
             }
         }
     }
@@ -95,9 +102,12 @@ impl Module<'_> {
     /// `support_toml_line_14`": the file and line to fix. Which context the
     /// function reads is only known once it is inferred, so the runtime side
     /// (`respan::__private::instructions_fn`) matches it with the runs' `C`.
-    fn instructions_fns(&self, functions: &[(&AgentSpec, Binding)]) -> TokenStream {
+    fn instructions_fns(
+        &self,
+        functions: &[(&AgentSpec, Binding)],
+        checkers: &mut Vec<proc_macro2::Ident>,
+    ) -> TokenStream {
         let span = self.span();
-        let mut checkers: Vec<proc_macro2::Ident> = Vec::new();
         let mut out = TokenStream::new();
         for (agent, binding) in functions {
             let Some(function) = agent.instructions_fn.as_ref() else {
@@ -151,7 +161,7 @@ impl Module<'_> {
     }
 
     /// The span generated code that names the user's items gets.
-    fn span(&self) -> proc_macro2::Span {
+    pub(super) fn span(&self) -> proc_macro2::Span {
         self.options
             .span
             .unwrap_or_else(proc_macro2::Span::call_site)
@@ -161,6 +171,10 @@ impl Module<'_> {
     fn bound_items(&self) -> Vec<Binding> {
         let mut out = Vec::new();
         for (index, tool) in self.spec.tools.iter().enumerate() {
+            if tool.is_agent_tool() {
+                // The agent is the tool: nothing of Rust to bind.
+                continue;
+            }
             let written = tool.rust.as_ref().unwrap_or(&tool.name);
             let what = format!("`[tools.{}]`", tool.name.value);
             if let Some(binding) = self.binding(
@@ -186,10 +200,69 @@ impl Module<'_> {
                 }
             }
         }
+        out.extend(self.input_type_bindings());
         out
     }
 
-    fn binding(
+    /// The `input_type` of every handoff, as `TriageBillingInput`.
+    fn input_type_bindings(&self) -> Vec<Binding> {
+        let mut out = Vec::new();
+        for agent in self.agents {
+            for options in &agent.handoff_options {
+                let Some(crate::spec::HandoffInputSpec::Rust(path)) = &options.input else {
+                    continue;
+                };
+                let Some(name) = self.handoff_names(agent, options).input_type else {
+                    continue;
+                };
+                let what = format!(
+                    "`input_type` of `[agents.{}.handoff.{}]`",
+                    agent.id.value, options.target.value
+                );
+                if let Some(binding) = self.binding(name, path, &what, "the type") {
+                    out.push(binding);
+                }
+            }
+        }
+        out
+    }
+
+    /// The functions handoff options name, as bindings (for their module aliases).
+    fn handoff_bindings(&self) -> Vec<Binding> {
+        let mut out = Vec::new();
+        for agent in self.agents {
+            for options in &agent.handoff_options {
+                let names = self.handoff_names(agent, options);
+                let filter = options
+                    .input_filter
+                    .as_ref()
+                    .and_then(|filter| match &filter.value {
+                        crate::spec::InputFilterSpec::Rust(path) => {
+                            Some(crate::spec::Spanned::new(path.clone(), filter.span))
+                        }
+                        _ => None,
+                    });
+                let enabled = match &options.enabled {
+                    Some(crate::spec::EnabledSpec::Rust(path)) => Some(path.clone()),
+                    _ => None,
+                };
+                for (name, written) in [
+                    (names.input_filter, filter),
+                    (names.on_handoff, options.on_handoff.clone()),
+                    (names.enabled, enabled),
+                ] {
+                    if let (Some(name), Some(written)) = (name, written)
+                        && let Some(binding) = self.binding(name, &written, "", "")
+                    {
+                        out.push(binding);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn binding(
         &self,
         name: proc_macro2::Ident,
         written: &crate::spec::Spanned<String>,
@@ -226,6 +299,9 @@ impl Module<'_> {
     pub(super) fn tool_type(&self, name: &str) -> Option<TokenStream> {
         let index = self.spec.tools.iter().position(|t| t.name.value == name)?;
         let tool = &self.spec.tools[index];
+        if tool.is_agent_tool() {
+            return None;
+        }
         let written = tool.rust.as_ref().unwrap_or(&tool.name);
         syn::parse_str::<syn::Path>(&written.value).ok()?;
         let alias = tool_alias(name, index);
@@ -240,7 +316,7 @@ impl Module<'_> {
     }
 
     /// `support_toml_line_14`: an identifier naming a place in the workflow file.
-    fn location_alias(&self, span: crate::spec::Span) -> proc_macro2::Ident {
+    pub(super) fn location_alias(&self, span: crate::spec::Span) -> proc_macro2::Ident {
         let file = std::path::Path::new(&self.options.source_path)
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
@@ -268,14 +344,14 @@ impl Module<'_> {
 }
 
 /// A Rust item the workflow file names, bound in `__bindings`.
-struct Binding {
+pub(super) struct Binding {
     /// `lookup_invoice` (a tool) or `BillingOutput` (an output type).
     name: proc_macro2::Ident,
     /// The `support_toml_line_14` module alias the target goes through.
     module_alias: Option<proc_macro2::Ident>,
     /// `support_toml_line_14::lookup_invoice`.
-    target: TokenStream,
-    doc: String,
+    pub(super) target: TokenStream,
+    pub(super) doc: String,
 }
 
 /// The name of a tool's binding: the tool's name as an identifier.

@@ -9,21 +9,72 @@ use super::names::{agent_variant, handoff_enum_name};
 
 impl Module<'_> {
     /// `enum TriageHandoff { Billing, Technical }` for every agent with handoffs.
-    pub(super) fn handoff_enums(&self) -> TokenStream {
+    ///
+    /// A handoff with an input (`input_type`, or JSON for an `input_schema`)
+    /// carries it: `TriageHandoff::Billing(Escalation)`. Such an enum is what
+    /// an `on_handoff` function receives; it derives nothing (the input types
+    /// need only be `Deserialize + JsonSchema`) and has no `ALL` nor `TryFrom<Agent>`.
+    pub(super) fn handoff_enums(&self, stub: bool) -> TokenStream {
         let mut out = TokenStream::new();
         for agent in self.agents {
             let Some(enum_name) = handoff_enum_name(&agent.id.value) else {
                 continue;
             };
             let mut seen = std::collections::HashSet::new();
-            let targets: Vec<_> = agent
+            let listed: Vec<_> = agent
                 .handoffs
                 .iter()
                 .filter(|target| self.is_agent(&target.value))
-                .filter_map(|target| agent_variant(&target.value))
-                .filter(|variant| seen.insert(variant.to_string()))
+                .filter_map(|target| Some((agent_variant(&target.value)?, target)))
+                .filter(|(variant, _)| seen.insert(variant.to_string()))
                 .collect();
-            if targets.is_empty() {
+            if listed.is_empty() {
+                continue;
+            }
+            let inputs: Vec<Option<TokenStream>> = listed
+                .iter()
+                .map(|(_, target)| self.handoff_input_type(agent, &target.value, stub))
+                .collect();
+            let targets: Vec<_> = listed.iter().map(|(variant, _)| variant.clone()).collect();
+            if inputs.iter().any(Option::is_some) {
+                let doc = format!(
+                    " The agents `{}` may hand off to, with the input the model gave the handoff.",
+                    agent.id.value
+                );
+                let variants = targets.iter().zip(&inputs).map(|(variant, input)| {
+                    let variant_doc = format!(" A handoff to [`Agent::{variant}`].");
+                    match input {
+                        Some(ty) => quote! { #[doc = #variant_doc] #variant(#ty), },
+                        None => quote! { #[doc = #variant_doc] #variant, },
+                    }
+                });
+                let arms: Vec<_> = targets
+                    .iter()
+                    .zip(&inputs)
+                    .map(|(variant, input)| match input {
+                        Some(_) => quote! { #enum_name::#variant(..) => Agent::#variant, },
+                        None => quote! { #enum_name::#variant => Agent::#variant, },
+                    })
+                    .collect();
+                out.extend(quote! {
+                    #[doc = #doc]
+                    pub enum #enum_name {
+                        #(#variants)*
+                    }
+
+                    impl #enum_name {
+                        /// The agent handed to.
+                        pub fn agent(&self) -> Agent {
+                            match self { #(#arms)* }
+                        }
+                    }
+
+                    impl ::core::convert::From<#enum_name> for Agent {
+                        fn from(target: #enum_name) -> Agent {
+                            target.agent()
+                        }
+                    }
+                });
                 continue;
             }
             let count = Literal::usize_unsuffixed(targets.len());

@@ -20,6 +20,7 @@ mod agents;
 mod bindings;
 mod expand;
 mod handoff_enums;
+mod handoffs;
 mod names;
 mod options;
 mod output;
@@ -125,7 +126,7 @@ impl Module<'_> {
     fn items(&self, stub: bool) -> TokenStream {
         let prelude = &self.options.prelude;
         let agent_enum = self.agent_enum();
-        let handoff_enums = self.handoff_enums();
+        let handoff_enums = self.handoff_enums(stub);
         let vars = self.vars();
         let bindings = if stub {
             TokenStream::new()

@@ -16,6 +16,7 @@ fn agent(id: &str, name: &str, instructions: &str, vars: &[&str], handoffs: &[&s
         instructions_fn: None,
         handoff_description: None,
         handoffs: handoffs.iter().map(|h| s(h.to_string())).collect(),
+        handoff_options: Vec::new(),
         tools: Vec::new(),
         model: None,
         model_settings: ModelSettingsSpec::default(),

@@ -36,6 +36,13 @@ impl Module<'_> {
         };
         // rustc checks an `instructions_fn`'s signature, but the context it
         // reads is only inferred inside the body, so it is matched when built.
+        let handoff_fns = !stub
+            && self.agents.iter().any(|agent| {
+                agent.handoff_options.iter().any(|options| {
+                    let names = self.handoff_names(agent, options);
+                    names.on_handoff.is_some() || names.enabled.is_some()
+                })
+            });
         let panics_doc = if !stub
             && self
                 .agents
@@ -49,6 +56,15 @@ impl Module<'_> {
                 /// If an agent's `instructions_fn` reads a context other than `C`
                 /// (a function reading `&()` fits any): the message names it and
                 /// the context it needs.
+            }
+        } else if handoff_fns {
+            quote! {
+                ///
+                /// # Panics
+                ///
+                /// If a handoff's `on_handoff` or `is_enabled_fn` reads a context
+                /// other than `C` (an `on_handoff` reading `&()` fits any): the
+                /// message names it and the context it needs.
             }
         } else {
             TokenStream::new()

@@ -12,8 +12,9 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::{Diagnostic, or_list};
 use crate::format::{self, Table};
 use crate::spec::{
-    AgentSpec, ModelSettingsSpec, OutputSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned,
-    Spec, Template, ToolChoiceSpec, ToolSpec, ToolUseBehaviorSpec, VarSpec, WorkflowSpec,
+    AgentSpec, EnabledSpec, HandoffInputSpec, HandoffSpec, InputFilterSpec, ModelSettingsSpec,
+    OutputSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned, Spec, Template,
+    ToolChoiceSpec, ToolSpec, ToolUseBehaviorSpec, VarSpec, WorkflowSpec,
 };
 use crate::suggest::did_you_mean;
 use strings::StringMap;
@@ -227,6 +228,7 @@ struct AgentFields {
     instructions_fn: Option<Spanned<String>>,
     handoff_description: Option<Spanned<String>>,
     handoffs: Option<Vec<Spanned<String>>>,
+    handoff_options: Vec<HandoffSpec>,
     tools: Option<Vec<Spanned<String>>>,
     model: Option<Spanned<String>>,
     model_settings: ModelSettingsSpec,
@@ -467,6 +469,15 @@ impl Builder<'_, '_> {
             &format::AGENT
         };
         self.unknown_keys(&place, table, known, |name| {
+            // `handoff` (a table of options) and `handoffs` (a list) are one
+            // letter apart: a typo's value says which one it is.
+            if let Some(value) = table.get(name)
+                && did_you_mean(name, known.names()) == Some("handoff")
+                && !matches!(value.get_ref(), DeValue::Table(_))
+                && did_you_mean(name, ["handoffs"]).is_some()
+            {
+                return Some("did you mean `handoffs`?".to_owned());
+            }
             // A key (or a typo of one) of a sub-table, written on the agent itself.
             format::AGENT_SUB_TABLES
                 .into_iter()
@@ -496,7 +507,7 @@ impl Builder<'_, '_> {
                         "not inherited",
                     )
                     .with_help(format!("set `{name}` on each agent that needs it"))
-                    .with_note("`[defaults]` takes any agent field except `name`, `handoffs` and `handoff_description`"),
+                    .with_note("`[defaults]` takes any agent field except `name`, `handoffs`, `handoff` and `handoff_description`"),
                 );
                 continue;
             }
@@ -509,6 +520,21 @@ impl Builder<'_, '_> {
                     fields.handoff_description = self.reader.string(name, value)
                 }
                 "handoffs" => fields.handoffs = self.reader.strings(name, value),
+                "handoff" => {
+                    if let Some(table) = self.reader.table(name, value) {
+                        for (target, options) in table.iter() {
+                            let target =
+                                Spanned::new(target.get_ref().to_string(), span_of(target));
+                            let path = format!("{sub}.{}", target.value);
+                            let span = span_of(options);
+                            if let Some(options) = self.reader.table(&path, options) {
+                                fields
+                                    .handoff_options
+                                    .push(self.handoff(target, span, &path, options));
+                            }
+                        }
+                    }
+                }
                 "tools" => fields.tools = self.reader.strings(name, value),
                 "model" => fields.model = self.reader.string(name, value),
                 "model_settings" => {
@@ -896,6 +922,8 @@ impl Builder<'_, '_> {
             needs_approval: None,
             name,
             parameters: None,
+            agent: None,
+            max_turns: None,
             rust: None,
             command: None,
             span,
@@ -909,6 +937,12 @@ impl Builder<'_, '_> {
                 "needs_approval" => tool.needs_approval = r.boolean(key, value),
                 "parameters" => tool.parameters = r.json_table(key, value),
                 "rust" => tool.rust = r.string(key, value),
+                "agent" => tool.agent = r.string(key, value),
+                "max_turns" => {
+                    tool.max_turns = r
+                        .integer_in(key, value, 0, u32::MAX.into(), "between 1 and 4294967295")
+                        .map(|v| Spanned::new(v.value as u32, v.span));
+                }
                 "command" => {
                     tool.command = r.strings(key, value).map(|parts| {
                         Spanned::new(parts.into_iter().map(|p| p.value).collect(), span_of(value))
@@ -917,8 +951,210 @@ impl Builder<'_, '_> {
                 _ => {}
             }
         }
+        self.agent_tool_alone(path, table, &mut tool);
         tool
     }
+
+    /// An agent tool (`agent = "<id>"`) is the agent, with fixed parameters:
+    /// `rust`, `command` and `parameters` would say it is something else, and
+    /// `needs_approval` is not supported for agent tools (yet). Each is an
+    /// error, and dropped (so the checker adds no follow-on errors).
+    fn agent_tool_alone(&mut self, path: &str, table: &DeTable<'_>, tool: &mut ToolSpec) {
+        let Some(agent) = &tool.agent else {
+            return;
+        };
+        let Some(agent_key) = key_span(table, "agent") else {
+            return;
+        };
+        for other in format::TOOL
+            .key("agent")
+            .map_or(&[][..], |key| key.excludes)
+        {
+            let Some(span) = key_span(table, other) else {
+                continue;
+            };
+            let diagnostic = if *other == "needs_approval" {
+                Diagnostic::error(
+                    format!("`needs_approval` is not supported for agent tools, yet (`[{path}]`)"),
+                    span,
+                    "not supported for agent tools",
+                )
+                .with_related(agent_key, format!("runs agent `{}`", agent.value))
+                .with_help("remove `needs_approval`; to approve calls, give the agent a function tool that needs approval")
+            } else {
+                let why = match *other {
+                    "parameters" => {
+                        "an agent tool's parameters are fixed: one `input` string, the message to the agent"
+                    }
+                    "command" => {
+                        "an agent tool runs the agent, not a program: `respan run` runs it too"
+                    }
+                    _ => "an agent tool runs the agent, not a Rust function",
+                };
+                Diagnostic::error(
+                    format!("`[{path}]` sets both `agent` and `{other}`"),
+                    span,
+                    why,
+                )
+                .with_related(agent_key, format!("runs agent `{}`", agent.value))
+                .with_help(format!(
+                    "remove `{other}`, or remove `agent` to make it a function tool"
+                ))
+            };
+            self.reader.push(diagnostic);
+        }
+        tool.rust = None;
+        tool.command = None;
+        tool.parameters = None;
+        tool.needs_approval = None;
+    }
+
+    /// `[agents.<id>.handoff.<target>]`.
+    fn handoff(
+        &mut self,
+        target: Spanned<String>,
+        span: Span,
+        path: &str,
+        table: &DeTable<'_>,
+    ) -> HandoffSpec {
+        self.unknown_keys(&format!("`[{path}]`"), table, &format::HANDOFF, |_| None);
+        let mut handoff = HandoffSpec {
+            target,
+            tool_name: None,
+            description: None,
+            input_filter: None,
+            input: None,
+            on_handoff: None,
+            enabled: None,
+            span,
+        };
+        let mut filter_fn = None;
+        let mut input_type = None;
+        let mut enabled_fn = None;
+        for (key, value) in table.iter() {
+            let key = key.get_ref().as_ref();
+            let r = &mut *self.reader;
+            match key {
+                "tool_name" => handoff.tool_name = r.string(key, value),
+                "description" => handoff.description = r.string(key, value),
+                "input_filter" => handoff.input_filter = self.input_filter(value),
+                "input_filter_fn" => {
+                    filter_fn = r
+                        .string(key, value)
+                        .map(|path| Spanned::new(InputFilterSpec::Rust(path.value), path.span));
+                }
+                "input_schema" => {
+                    handoff.input = r.json_table(key, value).map(HandoffInputSpec::Schema);
+                }
+                "input_type" => input_type = r.string(key, value),
+                "on_handoff" => handoff.on_handoff = r.string(key, value),
+                "is_enabled" => handoff.enabled = r.boolean(key, value).map(EnabledSpec::Fixed),
+                "is_enabled_fn" => enabled_fn = r.string(key, value),
+                _ => {}
+            }
+        }
+        // Each `_fn`/`input_type` key gives what its pair gives, another way:
+        // both is an error, and the plain key is kept.
+        let place = format!("`[{path}]`");
+        if filter_fn.is_some()
+            && !self.one_of(
+                &place,
+                table,
+                "input_filter_fn",
+                "input_filter",
+                "a named filter (`remove_all_tools`, `nest_history`) or a Rust function",
+            )
+        {
+            handoff.input_filter = filter_fn;
+        }
+        if let Some(input_type) = input_type
+            && !self.one_of(
+                &place,
+                table,
+                "input_type",
+                "input_schema",
+                "a JSON Schema written as TOML or a Rust type",
+            )
+        {
+            handoff.input = Some(HandoffInputSpec::Rust(input_type));
+        }
+        if let Some(enabled_fn) = enabled_fn
+            && !self.one_of(
+                &place,
+                table,
+                "is_enabled_fn",
+                "is_enabled",
+                "`is_enabled = true | false` or a Rust function deciding per turn",
+            )
+        {
+            handoff.enabled = Some(EnabledSpec::Rust(enabled_fn));
+        }
+        handoff
+    }
+
+    /// Whether `table` has both `key` and `other` (reported at `key`).
+    fn one_of(
+        &mut self,
+        place: &str,
+        table: &DeTable<'_>,
+        key: &str,
+        other: &str,
+        choice: &str,
+    ) -> bool {
+        let (Some(key_at), Some(other_at)) = (key_span(table, key), key_span(table, other)) else {
+            return false;
+        };
+        self.reader.push(
+            Diagnostic::error(
+                format!("{place} sets both `{other}` and `{key}`"),
+                key_at,
+                format!("`{key}` gives what `{other}` gives, another way"),
+            )
+            .with_related(other_at, format!("`{other}` set here"))
+            .with_help(format!("keep one: {choice}")),
+        );
+        true
+    }
+
+    /// `input_filter = "remove_all_tools" | "nest_history"`.
+    fn input_filter(&mut self, item: &Item<'_>) -> Option<Spanned<InputFilterSpec>> {
+        let text = self.reader.string("input_filter", item)?;
+        let filter = match text.value.as_str() {
+            "remove_all_tools" => InputFilterSpec::RemoveAllTools,
+            "nest_history" => InputFilterSpec::NestHistory,
+            other => {
+                let mut diagnostic = Diagnostic::error(
+                    format!("unknown input filter `{other}`"),
+                    text.span,
+                    format!("expected {}", or_list(format::INPUT_FILTERS)),
+                );
+                diagnostic = match did_you_mean(other, format::INPUT_FILTERS.iter().copied()) {
+                    Some(suggestion) => {
+                        diagnostic.with_help(format!("did you mean `{suggestion}`?"))
+                    }
+                    None => diagnostic.with_help(format!(
+                        "a filter of your own is a Rust function: `input_filter_fn = \"{}\"`",
+                        if other.contains("::") {
+                            other
+                        } else {
+                            "crate::filters::my_filter"
+                        }
+                    )),
+                };
+                self.reader.push(diagnostic);
+                return None;
+            }
+        };
+        Some(Spanned::new(filter, text.span))
+    }
+}
+
+/// The span of the key `name` of `table`, if it has one.
+fn key_span(table: &DeTable<'_>, name: &str) -> Option<Span> {
+    table
+        .iter()
+        .find(|(key, _)| key.get_ref().as_ref() == name)
+        .map(|(key, _)| span_of(key))
 }
 
 /// An agent from its own fields and `[defaults]`, field by field (within
@@ -944,6 +1180,7 @@ fn merge(id: Spanned<String>, span: Span, own: AgentFields, defaults: &AgentFiel
         },
         handoff_description: own.handoff_description,
         handoffs: own.handoffs.unwrap_or_default(),
+        handoff_options: own.handoff_options,
         tools: own
             .tools
             .or_else(|| defaults.tools.clone())
