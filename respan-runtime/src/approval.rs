@@ -7,6 +7,7 @@
 //! the answer's results go to the model in call order, exactly as if the run
 //! had never stopped.
 
+use crate::items::arguments_json;
 use serde_json::Value;
 
 use crate::agent::{Agent, AgentKey};
@@ -76,11 +77,7 @@ fn needs_approval<K: AgentKey, C>(
     call: &ToolCall,
     context: &C,
 ) -> bool {
-    let arguments = if call.function.arguments.trim().is_empty() {
-        Ok(Value::Object(Default::default()))
-    } else {
-        serde_json::from_str::<Value>(&call.function.arguments)
-    };
+    let arguments = serde_json::from_str::<Value>(arguments_json(&call.function.arguments));
     arguments.is_ok_and(|arguments| agent.tools()[tool].needs_approval(context, &arguments))
 }
 

@@ -81,6 +81,16 @@ pub struct FunctionCall {
     pub arguments: String,
 }
 
+/// The JSON of a call's arguments: an empty string means no arguments
+/// (`{}`), as in the SDK.
+pub(crate) fn arguments_json(arguments: &str) -> &str {
+    if arguments.trim().is_empty() {
+        "{}"
+    } else {
+        arguments
+    }
+}
+
 /// The input of a run: a user message, or a whole conversation to continue.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {

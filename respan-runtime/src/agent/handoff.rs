@@ -2,6 +2,7 @@
 //! the tool's name and description, an input filter, a typed input given to
 //! `on_handoff`, and whether it is offered at all.
 
+use crate::items::arguments_json;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -214,12 +215,8 @@ impl<K: AgentKey, C> Handoff<K, C> {
         F: Fn(&C, T) + Send + Sync + 'static,
     {
         self.options.on_handoff = Some(Arc::new(move |context: &C, arguments: &str| {
-            let arguments = if arguments.trim().is_empty() {
-                "{}"
-            } else {
-                arguments
-            };
-            let input = serde_json::from_str::<T>(arguments).map_err(|e| e.to_string())?;
+            let input =
+                serde_json::from_str::<T>(arguments_json(arguments)).map_err(|e| e.to_string())?;
             f(context, input);
             Ok(())
         }));

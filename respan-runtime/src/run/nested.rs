@@ -4,6 +4,7 @@
 //! SDK, but the agents' own hooks). Its output is the call's result; a run
 //! that fails is told to the model as a tool error, never a run error.
 
+use crate::items::arguments_json;
 use serde::Deserialize;
 
 use super::{Events, Run, Setup, Start};
@@ -67,12 +68,9 @@ impl<'a, K: AgentKey, C: Sync> Nest<'a, K, C> {
                 output: format!("{TOOL_ERROR_MESSAGE} Error: {why}"),
                 usage: None,
             };
-            let arguments = if call.function.arguments.trim().is_empty() {
-                "{}"
-            } else {
-                call.function.arguments.as_str()
-            };
-            let input = match serde_json::from_str::<AgentToolInput>(arguments) {
+            let input = match serde_json::from_str::<AgentToolInput>(arguments_json(
+                &call.function.arguments,
+            )) {
                 Ok(arguments) => arguments.input,
                 Err(_) => {
                     tracing::warn!(tool = %call.function.name, "the model sent invalid arguments to an agent tool");

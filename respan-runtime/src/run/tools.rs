@@ -4,6 +4,7 @@
 //! call order and join the history. When a call waits for approval the run
 //! stops here, with its state.
 
+use crate::items::arguments_json;
 use std::panic::AssertUnwindSafe;
 
 use futures_util::{FutureExt as _, future::join_all};
@@ -174,12 +175,7 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
 
 /// Runs one tool; failures become the message the model sees, never a run error.
 async fn run_tool<C>(tool: &dyn Tool<C>, call: &FunctionCall, context: &C) -> String {
-    // An empty argument string means "no arguments", as in the SDK.
-    let arguments = if call.arguments.trim().is_empty() {
-        "{}"
-    } else {
-        call.arguments.as_str()
-    };
+    let arguments = arguments_json(&call.arguments);
     if serde_json::from_str::<serde::de::IgnoredAny>(arguments).is_err() {
         tracing::warn!(tool = tool.name(), "the model sent invalid JSON arguments");
         trace::tool_outcome("invalid_arguments");
