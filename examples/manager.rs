@@ -1,7 +1,8 @@
 //! Agents as tools: a manager agent calls a researcher agent and a writer
 //! agent as tools (the Agents SDK's `Agent.as_tool`) and keeps the
 //! conversation; each tool's agent runs on the call's `input` to its own final
-//! output. Prints every tool call as it is made, what each inner agent said
+//! output. The agents and tools are declared in `workflows/manager.toml`
+//! (`respan run workflows/manager.toml "..."` runs the same file). Prints every tool call as it is made, what each inner agent said
 //! (its events arrive nested in the call), the final answer, and the usage of
 //! each agent, inner ones included.
 //!
@@ -12,50 +13,24 @@
 
 use std::process::ExitCode;
 
-use respan::{Agent, AgentSet, AgentTool, Gateway, OfflineExt, RunEvent, RunItem, Runner};
+use respan::{Gateway, OfflineExt, RunEvent, RunItem};
 
-fn agents() -> AgentSet {
-    AgentSet::new("Manager".to_string())
-        .agent(
-            Agent::named("Manager")
-                .instructions(
-                    "You write short articles. Use research to gather facts, then write \
-                     to turn them into a paragraph, then answer with the paragraph.",
-                )
-                .model("gpt-4o")
-                .agent_tool(
-                    AgentTool::new("Researcher".to_string())
-                        .name("research")
-                        .description("Research a topic and list the facts."),
-                )
-                .agent_tool(
-                    AgentTool::new("Writer".to_string())
-                        .name("write")
-                        .description("Write one paragraph from notes."),
-                ),
-        )
-        .agent(
-            Agent::named("Researcher")
-                .instructions("List the key facts about the topic, one per line.")
-                .model("gpt-4o-mini"),
-        )
-        .agent(
-            Agent::named("Writer")
-                .instructions("Write one clear paragraph from the notes you are given.")
-                .model("gpt-4o-mini"),
-        )
-}
+// The agents live in `workflows/manager.toml`: the `[tools.research]` and
+// `[tools.write]` tables make the researcher and the writer tools of the manager.
+respan::workflow!("workflows/manager.toml");
+
+use manager::{Agent, Vars, Workflow};
 
 async fn run() -> Result<(), respan::Error> {
     let gateway = Gateway::from_env_or_offline().await?;
     if let Some(notice) = gateway.offline_notice() {
         println!("{notice}");
     }
-    let agents = agents();
+    let workflow = Workflow::new(Vars {});
     let question = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "Write about Rust's async model: research it, then write.".to_string());
-    let mut stream = Runner::new().run_streamed(&gateway, &agents, question);
+    let mut stream = workflow.run_streamed(&gateway, question);
     while let Some(event) = stream.next_event().await {
         match event? {
             RunEvent::Item(RunItem::ToolCall { agent, call }) => {
@@ -70,15 +45,20 @@ async fn run() -> Result<(), respan::Error> {
                 }
             }
             RunEvent::Completed(result) => {
+                // `last_agent` is the file's `Agent` enum: the manager keeps the conversation.
+                assert_eq!(result.last_agent, Agent::Manager);
                 println!(
                     "\nFinal answer ({}):\n{}\n",
-                    result.last_agent, result.final_output
+                    result.last_agent.name(),
+                    result.final_output
                 );
                 println!("Usage per agent:");
                 for (agent, usage) in result.usage_by_agent.iter() {
                     println!(
-                        "  {agent:<10} {} request(s), {} tokens",
-                        usage.requests, usage.total_tokens
+                        "  {:<10} {} request(s), {} tokens",
+                        agent.name(),
+                        usage.requests,
+                        usage.total_tokens
                     );
                 }
                 println!(

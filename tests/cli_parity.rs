@@ -25,6 +25,7 @@ respan::workflow!("workflows/prompts.toml");
 respan::workflow!("workflows/respan_params.toml");
 respan::workflow!("workflows/support_tools.toml");
 respan::workflow!("workflows/ticket.toml");
+respan::workflow!("workflows/manager.toml");
 
 /// What `workflows/support_tools.toml` binds `lookup_invoice` to.
 #[respan::respan_tool]
@@ -108,39 +109,59 @@ async fn assert_parity(
     vars: &[(&str, &str)],
     compiled: impl Fn(Gateway, bool) -> Run,
 ) -> usize {
+    let mut compared = 0;
+    for (target, route) in routes(spec) {
+        let at = format!("{} → {target}", spec.path);
+        let requests = route.len() + 1;
+        let script = |fake: &FakeGateway| script(fake, &route);
+        compared += assert_scripted_parity(spec, vars, &at, script, requests, &compiled).await;
+    }
+    compared
+}
+
+/// Runs the compiled workflow and the CLI's agents for `spec`, plain and
+/// streamed, each on the answers `script` queues; both must send `requests`
+/// requests, and the same ones.
+async fn assert_scripted_parity(
+    spec: &Spec,
+    vars: &[(&str, &str)],
+    at: &str,
+    script: impl Fn(&FakeGateway),
+    requests: usize,
+    compiled: &impl Fn(Gateway, bool) -> Run,
+) -> usize {
     let load = respan_cli::load::Load::new(spec)
         .vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let agents = load
         .agent_set()
         .unwrap_or_else(|e| panic!("{}: {e}", spec.path));
     let mut compared = 0;
-    for (target, route) in routes(spec) {
-        for streamed in [false, true] {
-            let fake = FakeGateway::start().await.unwrap();
-            let gateway = fake.gateway().unwrap();
-            script(&fake, &route);
-            compiled(gateway.clone(), streamed).await;
-            let half = fake.requests().len();
-            script(&fake, &route);
-            // The run may fail (a structured output answered "done"): the requests count.
-            if streamed {
-                let _ = Runner::new()
-                    .run_streamed(&gateway, &agents, QUESTION)
-                    .into_result()
-                    .await;
-            } else {
-                let _ = Runner::new().run(&gateway, &agents, QUESTION).await;
-            }
-            let requests = fake.requests();
-            let (compiled, cli) = requests.split_at(half);
-            let at = format!("{} → {target} (streamed: {streamed})", spec.path);
-            assert_eq!(compiled.len(), route.len() + 1, "{at}");
-            assert_eq!(cli.len(), compiled.len(), "{at}");
-            for (i, (a, b)) in compiled.iter().zip(cli).enumerate() {
-                assert_eq!(a.body, b.body, "{at}: body of request {i}");
-                assert_eq!(headers(a), headers(b), "{at}: headers of request {i}");
-                compared += 1;
-            }
+    for streamed in [false, true] {
+        let fake = FakeGateway::start().await.unwrap();
+        let gateway = fake.gateway().unwrap();
+        script(&fake);
+        compiled(gateway.clone(), streamed).await;
+        let half = fake.requests().len();
+        script(&fake);
+        // The run may fail (a structured output answered "done", no answer
+        // left to give): the requests count.
+        if streamed {
+            let _ = Runner::new()
+                .run_streamed(&gateway, &agents, QUESTION)
+                .into_result()
+                .await;
+        } else {
+            let _ = Runner::new().run(&gateway, &agents, QUESTION).await;
+        }
+        let recorded = fake.requests();
+        let (compiled, cli) = recorded.split_at(half);
+        let at = format!("{at} (streamed: {streamed})");
+        assert_eq!(compiled.len(), requests, "{at}");
+        assert_eq!(cli.len(), compiled.len(), "{at}");
+        for (i, (a, b)) in compiled.iter().zip(cli).enumerate() {
+            assert_eq!(a.body, b.body, "{at}: body of request {i}");
+            assert_eq!(headers(a), headers(b), "{at}: headers of request {i}");
+            compared += 1;
         }
     }
     compared
@@ -255,11 +276,37 @@ async fn the_cli_sends_what_the_compiled_workflow_sends() {
     })
     .await;
 
+    // Agents as tools: the manager calls the researcher, whose run (a request
+    // of its own) answers the tool; then the manager's second request.
+    let manager_compiled = |gateway: Gateway, streamed: bool| -> Run {
+        Box::pin(async move {
+            let workflow = manager::Workflow::new(manager::Vars {});
+            run_plain_or_streamed!(workflow.run / run_streamed(&gateway, QUESTION), streamed);
+        })
+    };
+    let manager = spec("workflows/manager.toml");
+    compared += assert_scripted_parity(
+        &manager,
+        &[],
+        "workflows/manager.toml → research",
+        |fake| {
+            fake.push(FakeResponse::tool_calls([(
+                "research",
+                r#"{"input":"Rust's async model"}"#,
+            )]));
+            fake.push_text("Futures are lazy.");
+            fake.push_text("Rust's futures are lazy.");
+        },
+        3,
+        &manager_compiled,
+    )
+    .await;
+
     // Every file of workflows/ was compared.
     let files = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows"))
         .unwrap()
         .count();
-    assert_eq!(files, 7, "a new workflow file: add it here");
+    assert_eq!(files, 8, "a new workflow file: add it here");
     assert!(compared >= 30, "{compared} requests compared");
 }
 

@@ -76,18 +76,19 @@ fn the_tests_of_workflows_pass_offline_with_a_cargo_like_summary() {
     let out = test_cmd(&["workflows/"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    assert!(stdout.contains("running 11 tests from 7 files"), "{stdout}");
+    assert!(stdout.contains("running 12 tests from 8 files"), "{stdout}");
     for line in [
         "test support::api_trouble_goes_to_technical ... ok",
         "test support::payment_questions_go_to_billing ... ok",
         "test ticket::technical_diagnoses_with_structured_output ... ok",
+        "test manager::the_manager_calls_both_agents ... ok",
         "test ticket::refund_requests_go_to_billing ... ignored, agent `billing` answers with the Rust type `Refund`",
         "test support_tools::invoice_questions_call_lookup_invoice ... ignored, tool `lookup_invoice` is a Rust function (no `command`)",
     ] {
         assert!(stdout.contains(line), "{line}\n{stdout}");
     }
     assert!(
-        stdout.contains("test result: ok. 9 passed; 0 failed; 2 ignored; 0 filtered out"),
+        stdout.contains("test result: ok. 10 passed; 0 failed; 2 ignored; 0 filtered out"),
         "{stdout}"
     );
     // No escape codes in a pipe.
@@ -334,10 +335,10 @@ fn filter_selects_tests_by_name() {
     let out = test_cmd(&["workflows/", "--filter", "support::"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("running 3 tests from 7 files"), "{stdout}");
+    assert!(stdout.contains("running 3 tests from 8 files"), "{stdout}");
     assert!(!stdout.contains("quickstart::"), "{stdout}");
     assert!(
-        stdout.contains("test result: ok. 3 passed; 0 failed; 0 ignored; 8 filtered out"),
+        stdout.contains("test result: ok. 3 passed; 0 failed; 0 ignored; 9 filtered out"),
         "{stdout}"
     );
 }

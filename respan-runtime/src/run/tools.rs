@@ -83,15 +83,15 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
                 events: &self.events,
             };
             let usage = std::sync::Mutex::new(Vec::new());
-            let nested = join_all(agent_calls.iter().zip(&agent_spans).map(
-                |(&(call, tool, target), span)| {
+            let nested = join_all(agent_calls.iter().zip(&agent_spans).enumerate().map(
+                |(i, (&(call, tool, target), span))| {
                     let (run, nest, usage) = (&run, &nest, &usage);
                     async move {
                         fire!(hooks, agent, on_tool_start(run, agent, call));
                         let execution = async {
                             let done = nest.run(call, &agent.agent_tools()[tool], target).await;
                             if let Some(by_agent) = done.usage {
-                                usage.lock().expect("not poisoned").push(by_agent);
+                                usage.lock().expect("not poisoned").push((i, by_agent));
                             }
                             done.output
                         }
@@ -103,8 +103,11 @@ impl<K: AgentKey, C: Sync> Run<'_, K, C> {
                 },
             ));
             let (functions, nested) = futures_util::future::join(functions, nested).await;
-            // The agent tools' requests count in this run's usage, per agent.
-            for by_agent in usage.into_inner().expect("not poisoned") {
+            // The agent tools' requests count in this run's usage, per agent,
+            // in call order (not the order the calls ended: the same every run).
+            let mut usage = usage.into_inner().expect("not poisoned");
+            usage.sort_by_key(|(i, _)| *i);
+            for (_, by_agent) in usage {
                 for (key, used) in by_agent.iter() {
                     self.so_far.usage.add(used);
                     self.so_far.usage_by_agent.add(key, used);
