@@ -146,6 +146,29 @@ fn graph_draws_the_support_handoffs() {
 }
 
 #[test]
+fn graph_draws_agents_used_as_tools_as_dashed_arrows() {
+    let out = respan(&["graph", "workflows/manager.toml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mermaid = text(&out.stdout);
+    assert!(
+        mermaid.contains("    manager -.->|research| researcher\n"),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid.contains("    manager -.->|write| writer\n"),
+        "{mermaid}"
+    );
+
+    let out = respan(&["graph", "--format", "dot", "workflows/manager.toml"]);
+    assert!(out.status.success());
+    let dot = text(&out.stdout);
+    assert!(
+        dot.contains("    \"manager\" -> \"researcher\" [style=dashed, label=\"research\"];\n"),
+        "{dot}"
+    );
+}
+
+#[test]
 fn graph_refuses_files_with_errors() {
     let out = respan(&[
         "graph",

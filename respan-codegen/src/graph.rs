@@ -1,7 +1,9 @@
 //! The handoff graph of a workflow, as Mermaid or Graphviz DOT text. Node ids are
 //! agent ids (in Mermaid, the few ids that are flowchart keywords, such as `end`,
 //! are capitalized: `End`), labels are display names; the entry is marked and each
-//! agent's tools are listed in its node.
+//! agent's tools are listed in its node. Handoffs are solid arrows; an agent
+//! used as a tool is a dashed arrow labelled with the tool's name (the caller
+//! keeps the conversation).
 
 use std::fmt::Write;
 
@@ -22,6 +24,19 @@ use crate::spec::{AgentSpec, Spec};
 /// let text = respan_codegen::graph::mermaid(&spec);
 /// assert!(text.contains("    triage --> billing\n"));
 /// assert!(text.contains(r#"billing["Billing Agent"]"#));
+///
+/// // An agent as a tool: a dashed arrow labelled with the tool.
+/// let spec = respan_codegen::check_source("manager.toml", r#"
+/// [workflow]
+/// entry = "manager"
+/// [agents.manager]
+/// tools = ["research"]
+/// [agents.researcher]
+/// [tools.research]
+/// agent = "researcher"
+/// "#).spec.unwrap();
+/// let text = respan_codegen::graph::mermaid(&spec);
+/// assert!(text.contains("    manager -.->|research| researcher\n"), "{text}");
 /// ```
 pub fn mermaid(spec: &Spec) -> String {
     let mut out = String::from("flowchart LR\n");
@@ -46,6 +61,15 @@ pub fn mermaid(spec: &Spec) -> String {
                 "    {} --> {}",
                 mermaid_id(&agent.id.value),
                 mermaid_id(&target.value)
+            );
+        }
+        for (tool, target) in agent_tools(spec, agent) {
+            let _ = writeln!(
+                out,
+                "    {} -.->|{}| {}",
+                mermaid_id(&agent.id.value),
+                escape_mermaid(tool),
+                mermaid_id(target)
             );
         }
     }
@@ -99,6 +123,18 @@ fn mermaid_id(id: &str) -> std::borrow::Cow<'_, str> {
 /// let text = respan_codegen::graph::dot(&spec);
 /// assert!(text.starts_with("digraph \"hello\" {"));
 /// assert!(text.contains(r#""assistant" [label="Assistant\n(entry)", penwidth=2];"#));
+///
+/// let spec = respan_codegen::check_source("manager.toml", r#"
+/// [workflow]
+/// entry = "manager"
+/// [agents.manager]
+/// tools = ["research"]
+/// [agents.researcher]
+/// [tools.research]
+/// agent = "researcher"
+/// "#).spec.unwrap();
+/// let text = respan_codegen::graph::dot(&spec);
+/// assert!(text.contains(r#""manager" -> "researcher" [style=dashed, label="research"];"#), "{text}");
 /// ```
 pub fn dot(spec: &Spec) -> String {
     let mut out = String::new();
@@ -134,6 +170,15 @@ pub fn dot(spec: &Spec) -> String {
                 escape_dot(&target.value)
             );
         }
+        for (tool, target) in agent_tools(spec, agent) {
+            let _ = writeln!(
+                out,
+                "    \"{}\" -> \"{}\" [style=dashed, label=\"{}\"];",
+                escape_dot(&agent.id.value),
+                escape_dot(target),
+                escape_dot(tool)
+            );
+        }
     }
     out.push_str("}\n");
     out
@@ -141,6 +186,20 @@ pub fn dot(spec: &Spec) -> String {
 
 fn is_entry(spec: &Spec, agent: &AgentSpec) -> bool {
     agent.id.value == spec.workflow.entry.value
+}
+
+/// The agent's tools that run an agent, as `(tool name, agent id)`.
+fn agent_tools<'a>(
+    spec: &'a Spec,
+    agent: &'a AgentSpec,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    agent.tools.iter().filter_map(|name| {
+        let tool = spec.tools.iter().find(|t| t.name.value == name.value)?;
+        Some((
+            tool.name.value.as_str(),
+            tool.agent.as_ref()?.value.as_str(),
+        ))
+    })
 }
 
 fn tools(agent: &AgentSpec) -> String {
