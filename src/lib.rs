@@ -318,7 +318,7 @@ macro_rules! include_workflows {
 /// What generated code needs; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::handoff_fn::{enabled_fn, on_handoff};
+    pub use crate::handoff_fn::{enabled_fn, on_handoff, on_handoff_input, on_handoff_no_input};
     pub use crate::instructions_fn::instructions_fn;
     pub use respan_macros::workflow as workflow_impl;
     pub use schemars;
