@@ -209,13 +209,23 @@ pub(crate) const AGENT: Table<Args> = Table {
         ("output", |r, m, a| set(&mut a.output, r.output_type(m))),
         ("tool_use_behavior", |r, m, a| r.tool_use_behavior(m, a)),
         ("agent_tool", |r, m, a| {
-            if let Some(tool) = r.targeted(m, &AGENT_TOOL, "Researcher", AgentToolArgs::new)? {
+            // A handoff's keys, but `tool_name` (an agent tool's is `name`).
+            let (list, mut keys) = HANDOFF.keys();
+            keys.retain(|key| *key != "tool_name");
+            let nested = [(list, keys)];
+            if let Some(tool) =
+                r.targeted(m, &AGENT_TOOL, "Researcher", AgentToolArgs::new, &nested)?
+            {
                 a.agent_tools.push(tool);
             }
             Ok(())
         }),
         ("handoff", |r, m, a| {
-            if let Some(handoff) = r.targeted(m, &HANDOFF, "Billing", HandoffArgs::new)? {
+            // An agent tool's keys, but `name` (a handoff's is `tool_name`).
+            let (list, mut keys) = AGENT_TOOL.keys();
+            keys.retain(|key| *key != "name");
+            let nested = [(list, keys)];
+            if let Some(handoff) = r.targeted(m, &HANDOFF, "Billing", HandoffArgs::new, &nested)? {
                 a.handoff_options.push(handoff);
             }
             Ok(())
@@ -742,6 +752,7 @@ impl Reader<'_> {
         table: &Table<T>,
         example: &str,
         new: fn(Path) -> T,
+        nested: &[(&str, Vec<&'static str>)],
     ) -> syn::Result<Option<T>> {
         let name = key(meta);
         let usage = format!("`{name}({example}, option = value, ...)`");
@@ -788,7 +799,7 @@ impl Reader<'_> {
                     // `name(key = .., ...)` without the agent: read the keys anyway.
                     let parsed = syn::meta::parser(|inner| {
                         let mut scratch = new(syn::parse_quote!(__respan_missing_agent));
-                        self.entry(inner, table, &mut scratch, &mut Vec::new(), &[])
+                        self.entry(inner, table, &mut scratch, &mut Vec::new(), nested)
                     })
                     .parse2(first);
                     if let Err(error) = parsed {
@@ -803,7 +814,7 @@ impl Reader<'_> {
             .unwrap_or_else(|| syn::parse_quote!(__respan_missing_agent)));
         let mut seen = Vec::new();
         let parsed =
-            syn::meta::parser(|inner| self.entry(inner, table, &mut value, &mut seen, &[]))
+            syn::meta::parser(|inner| self.entry(inner, table, &mut value, &mut seen, nested))
                 .parse2(rest);
         if let Err(error) = parsed {
             self.errors.push(error);

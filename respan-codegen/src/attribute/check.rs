@@ -239,10 +239,9 @@ fn duplicate_handoff_options(args: &Args, specs: &[HandoffSpec], errors: &mut Er
         {
             let written = &args.handoff_options[i].target;
             let message = format!(
-                "options of the handoff to `{}` given twice\n= note: `{}` was given options before\n= help: merge them into one `handoff({}, ..)`",
+                "options of the handoff to `{}` given twice\n= note: first given as `handoff({}, ..)`\n= help: merge them into one `handoff(..)`",
                 path_text(written),
                 path_text(&args.handoff_options[first].target),
-                path_text(written),
             );
             errors.push(syn::Error::new_spanned(written, message));
         }
