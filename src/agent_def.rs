@@ -17,7 +17,7 @@ use respan_runtime::{Agent, AgentSet};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a respan agent",
     label = "not declared with `#[respan_agent(...)]`",
-    note = "handoff targets must be structs marked `#[respan_agent(...)]`"
+    note = "handoff targets and agents used as tools must be structs marked `#[respan_agent(...)]`"
 )]
 pub trait AgentDef {
     /// The agent's key: the struct name in snake_case (`TechSupport` ->

@@ -41,6 +41,57 @@ where
     }
 }
 
+/// `handoff` calling `f` with the context and the input the model gave (a
+/// `T`) when it happens: `#[respan_agent(handoff(.., input_type = T, on_handoff = f))]`,
+/// where there is no handoff enum to wrap the input in.
+///
+/// `f` reads `&X`: the runs' context or `()`, as for [`on_handoff`].
+///
+/// # Panics
+///
+/// When `X` is neither `C` nor `()`; the message names `origin`.
+pub fn on_handoff_input<C, K, X, T, F>(
+    handoff: Handoff<K, C>,
+    f: F,
+    origin: &'static str,
+) -> Handoff<K, C>
+where
+    C: Send + Sync + 'static,
+    K: AgentKey,
+    X: 'static,
+    T: serde::de::DeserializeOwned + Send + 'static,
+    F: Fn(&X, T) + Send + Sync + 'static,
+{
+    on_handoff(handoff, std::convert::identity::<T>, f, origin)
+}
+
+/// `handoff` calling `f` with the context when it happens, for a handoff
+/// without input: `#[respan_agent(handoff(.., on_handoff = f))]`.
+///
+/// `f` reads `&X`: the runs' context or `()`, as for [`on_handoff`].
+///
+/// # Panics
+///
+/// When `X` is neither `C` nor `()`; the message names `origin`.
+pub fn on_handoff_no_input<C, K, X, F>(
+    handoff: Handoff<K, C>,
+    f: F,
+    origin: &'static str,
+) -> Handoff<K, C>
+where
+    C: Send + Sync + 'static,
+    K: AgentKey,
+    X: 'static,
+    F: Fn(&X) + Send + Sync + 'static,
+{
+    on_handoff(
+        handoff,
+        |_: serde::de::IgnoredAny| (),
+        move |context: &X, ()| f(context),
+        origin,
+    )
+}
+
 /// `handoff` offered only when `f` says so, before each model request.
 ///
 /// `f` reads `&X` and the agent for runs of context `X`: the runs' context, or

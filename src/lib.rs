@@ -144,6 +144,44 @@ pub mod tracing {
 /// agent's key; default: the struct name in snake_case). Every mistake in the
 /// arguments is reported in one compile.
 ///
+/// Composing agents (repeatable, one per target):
+///
+/// - `agent_tool(Type, name = "..", description = "..", max_turns = N,
+///   timeout_secs = S)`: another `#[respan_agent]` struct offered as a tool
+///   (the SDK's `Agent.as_tool`). Agent tools come after the function tools
+///   in the request; an agent that ends up calling itself through agent tools
+///   of other structs is refused when the set is prepared.
+/// - `handoff(Type, tool_name = "..", description = "..", input_filter =
+///   "remove_all_tools" | "nest_history", input_filter_fn = path, input_type =
+///   Type, on_handoff = path, is_enabled = bool, is_enabled_fn = path)`:
+///   options for one of `handoffs`. `on_handoff` takes `(&C, &Input)` with
+///   `input_type`, `(&C)` without; `is_enabled_fn` takes the context and the
+///   agent; `input_filter_fn` takes and returns the handoff's history.
+///
+/// ```
+/// use respan::{AgentDef, AgentSetExt, respan_agent};
+///
+/// #[respan_agent(
+///     name = "Manager",
+///     instructions = "Research, then answer.",
+///     agent_tool(Researcher, name = "research", description = "Research a topic.", max_turns = 3),
+///     handoffs = [Billing],
+///     handoff(Billing, input_filter = "remove_all_tools"),
+/// )]
+/// struct Manager;
+///
+/// #[respan_agent(name = "Researcher", instructions = "List the facts.")]
+/// struct Researcher;
+///
+/// #[respan_agent(name = "Billing Agent", instructions = "Handle billing.")]
+/// struct Billing;
+///
+/// let agents = Manager.agent_set().with(&Researcher).with(&Billing);
+/// let manager = agents.get(&Manager::ID).unwrap();
+/// assert_eq!(manager.agent_tools().len(), 1);
+/// assert!(manager.handoff_has_options(0));
+/// ```
+///
 /// The struct implements [`AgentDef`] (its `ID` and `NAME`) and [`ToAgent<C>`]
 /// for every run context `C` its tools accept: an agent whose tool takes
 /// `&AppState` joins only sets run with `run_with(.., &app_state)`.
@@ -318,7 +356,7 @@ macro_rules! include_workflows {
 /// What generated code needs; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::handoff_fn::{enabled_fn, on_handoff};
+    pub use crate::handoff_fn::{enabled_fn, on_handoff, on_handoff_input, on_handoff_no_input};
     pub use crate::instructions_fn::instructions_fn;
     pub use respan_macros::workflow as workflow_impl;
     pub use schemars;

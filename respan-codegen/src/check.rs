@@ -237,8 +237,10 @@ fn ids(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 format!("invalid tool name `{name}`"),
                 tool.name.span,
                 problem,
-            )
-            .with_note("a tool binds to the Rust function of the same name");
+            );
+            if !tool.is_agent_tool() {
+                d = d.with_note("a tool binds to the Rust function of the same name");
+            }
             if let Some(fixed) = fixed_identifier(name) {
                 d = d.with_help(format!("rename it, e.g. `{fixed}`"));
             }

@@ -26,10 +26,10 @@ use syn::{Expr, ExprLit, Lit, LitStr, Path, Token, UnOp};
 use super::errors::{self, Errors};
 use super::spans::SourceMap;
 use crate::diagnostic::{Diagnostic, or_list, out_of_range};
-use crate::format::{PLACEMENTS, TOOL_USE_BEHAVIORS};
+use crate::format::{INPUT_FILTERS, PLACEMENTS, TOOL_USE_BEHAVIORS};
 use crate::spec::{
-    ModelSettingsSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned, ToolChoiceSpec,
-    ToolUseBehaviorSpec,
+    InputFilterSpec, ModelSettingsSpec, PlacementSpec, PromptSpec, RespanSpec, Span, Spanned,
+    ToolChoiceSpec, ToolUseBehaviorSpec,
 };
 use crate::suggest::did_you_mean;
 
@@ -57,6 +57,76 @@ pub(crate) struct Args {
     /// [`Args::stop_at_tools`], whose tools' names rustc gives.
     pub(crate) tool_use_behavior: Option<Spanned<ToolUseBehaviorSpec>>,
     pub(crate) stop_at_tools: Vec<Path>,
+    /// `agent_tool(Researcher, ..)`, in declaration order.
+    pub(crate) agent_tools: Vec<AgentToolArgs>,
+    /// `handoff(Billing, ..)`, in declaration order.
+    pub(crate) handoff_options: Vec<HandoffArgs>,
+}
+
+/// `agent_tool(Researcher, name = .., description = .., max_turns = .., timeout_secs = ..)`:
+/// the keys of a `[tools.<name>] agent = ".."` table.
+pub(crate) struct AgentToolArgs {
+    /// The agent struct the tool runs: rustc resolves it.
+    pub(crate) agent: Path,
+    /// The tool's name; `None`: the runtime's default (the agent's display
+    /// name in function style), which only the target struct knows.
+    pub(crate) name: Option<Spanned<String>>,
+    pub(crate) description: Option<Spanned<String>>,
+    pub(crate) max_turns: Option<Spanned<u32>>,
+    pub(crate) timeout_secs: Option<Spanned<f64>>,
+}
+
+/// `handoff(Billing, ..)`: the keys of an `[agents.<id>.handoff.<target>]`
+/// table, the Rust ones as Rust (paths and a type rustc checks).
+pub(crate) struct HandoffArgs {
+    /// The agent struct handed to (it must be in `handoffs`).
+    pub(crate) target: Path,
+    pub(crate) tool_name: Option<Spanned<String>>,
+    pub(crate) description: Option<Spanned<String>>,
+    /// `input_filter = "remove_all_tools" | "nest_history"`.
+    pub(crate) input_filter: Option<Spanned<InputFilterSpec>>,
+    /// `input_filter_fn = path`: `fn(&[InputItem]) -> Vec<InputItem>`.
+    pub(crate) input_filter_fn: Option<Path>,
+    /// `input_type = Type`: `Deserialize + JsonSchema`.
+    pub(crate) input_type: Option<syn::Type>,
+    /// `on_handoff = path`: `fn(&Ctx, T)` with `input_type = T`, else `fn(&Ctx)`.
+    pub(crate) on_handoff: Option<Path>,
+    pub(crate) is_enabled: Option<Spanned<bool>>,
+    /// `is_enabled_fn = path`: `fn(&Ctx, &Agent<&'static str, Ctx>) -> bool`.
+    pub(crate) is_enabled_fn: Option<Path>,
+}
+
+impl AgentToolArgs {
+    fn new(agent: Path) -> Self {
+        Self {
+            agent,
+            name: None,
+            description: None,
+            max_turns: None,
+            timeout_secs: None,
+        }
+    }
+}
+
+impl HandoffArgs {
+    fn new(target: Path) -> Self {
+        Self {
+            target,
+            tool_name: None,
+            description: None,
+            input_filter: None,
+            input_filter_fn: None,
+            input_type: None,
+            on_handoff: None,
+            is_enabled: None,
+            is_enabled_fn: None,
+        }
+    }
+
+    /// `handoff(Billing, ..)`, for messages.
+    fn place(&self) -> String {
+        format!("`handoff({}, ..)`", path_text(&self.target))
+    }
 }
 
 /// Reads the arguments; what cannot be read is in `errors`, the rest in the result.
@@ -65,7 +135,13 @@ pub(crate) fn parse(tokens: TokenStream, source: &mut SourceMap, errors: &mut Er
     let mut reader = Reader { source, errors };
     let mut seen = Vec::new();
     // Lists whose keys are easily written at the top by mistake.
-    let nested = [MODEL_SETTINGS.keys(), RESPAN.keys(), PROMPT.keys()];
+    let nested = [
+        MODEL_SETTINGS.keys(),
+        RESPAN.keys(),
+        PROMPT.keys(),
+        HANDOFF.keys(),
+        AGENT_TOOL.keys(),
+    ];
     let parsed =
         syn::meta::parser(|meta| reader.entry(meta, &AGENT, &mut args, &mut seen, &nested))
             .parse2(tokens);
@@ -83,6 +159,8 @@ pub(crate) struct Table<T: 'static> {
     /// The list's key (`model_settings`), or the attribute for the top level.
     name: &'static str,
     keys: &'static [(&'static str, Read<T>)],
+    /// The keys that may be given more than once (each adds one more).
+    repeatable: &'static [&'static str],
 }
 
 impl<T> Table<T> {
@@ -130,8 +208,124 @@ pub(crate) const AGENT: Table<Args> = Table {
         }),
         ("output", |r, m, a| set(&mut a.output, r.output_type(m))),
         ("tool_use_behavior", |r, m, a| r.tool_use_behavior(m, a)),
+        ("agent_tool", |r, m, a| {
+            // A handoff's keys, but `tool_name` (an agent tool's is `name`).
+            let (list, mut keys) = HANDOFF.keys();
+            keys.retain(|key| *key != "tool_name");
+            let nested = [(list, keys)];
+            if let Some(tool) =
+                r.targeted(m, &AGENT_TOOL, "Researcher", AgentToolArgs::new, &nested)?
+            {
+                a.agent_tools.push(tool);
+            }
+            Ok(())
+        }),
+        ("handoff", |r, m, a| {
+            // An agent tool's keys, but `name` (a handoff's is `tool_name`).
+            let (list, mut keys) = AGENT_TOOL.keys();
+            keys.retain(|key| *key != "name");
+            let nested = [(list, keys)];
+            if let Some(handoff) = r.targeted(m, &HANDOFF, "Billing", HandoffArgs::new, &nested)? {
+                a.handoff_options.push(handoff);
+            }
+            Ok(())
+        }),
     ],
+    repeatable: &["agent_tool", "handoff"],
 };
+
+/// `agent_tool(Agent, ...)`: an agent as a tool.
+pub(crate) const AGENT_TOOL: Table<AgentToolArgs> = Table {
+    name: "agent_tool",
+    keys: &[
+        ("name", |r, m, t| set(&mut t.name, r.text(m))),
+        ("description", |r, m, t| set(&mut t.description, r.text(m))),
+        ("max_turns", |r, m, t| {
+            set(&mut t.max_turns, r.integer(m, 0, "at least 1"))
+        }),
+        ("timeout_secs", |r, m, t| {
+            set(&mut t.timeout_secs, r.float(m))
+        }),
+    ],
+    repeatable: &[],
+};
+
+/// `handoff(Agent, ...)`: the options of one handoff.
+pub(crate) const HANDOFF: Table<HandoffArgs> = Table {
+    name: "handoff",
+    keys: &[
+        ("tool_name", |r, m, h| set(&mut h.tool_name, r.text(m))),
+        ("description", |r, m, h| set(&mut h.description, r.text(m))),
+        ("input_filter", |r, m, h| {
+            let other = h.input_filter_fn.is_some();
+            exclusive(m, h, other, "input_filter_fn", FILTER_CHOICE)?;
+            set(&mut h.input_filter, r.input_filter(m))
+        }),
+        ("input_filter_fn", |r, m, h| {
+            let other = h.input_filter.is_some();
+            exclusive(m, h, other, "input_filter", FILTER_CHOICE)?;
+            set(&mut h.input_filter_fn, r.function(m))
+        }),
+        ("input_schema", |_, m, _| Err(input_schema_refused(m))),
+        ("input_type", |r, m, h| {
+            let expected = "a type with `Deserialize + JsonSchema`, e.g. `input_type = Escalation`";
+            set(&mut h.input_type, r.type_value(m, expected))
+        }),
+        ("on_handoff", |r, m, h| {
+            set(&mut h.on_handoff, r.function(m))
+        }),
+        ("is_enabled", |r, m, h| {
+            let other = h.is_enabled_fn.is_some();
+            exclusive(m, h, other, "is_enabled_fn", ENABLED_CHOICE)?;
+            set(&mut h.is_enabled, r.boolean(m))
+        }),
+        ("is_enabled_fn", |r, m, h| {
+            let other = h.is_enabled.is_some();
+            exclusive(m, h, other, "is_enabled", ENABLED_CHOICE)?;
+            set(&mut h.is_enabled_fn, r.function(m))
+        }),
+    ],
+    repeatable: &[],
+};
+
+const FILTER_CHOICE: &str =
+    "a named filter (`remove_all_tools`, `nest_history`) or a Rust function";
+const ENABLED_CHOICE: &str = "`is_enabled = true | false` or a Rust function deciding per turn";
+
+/// A key of an exclusive pair whose `other` is set already: both is an error
+/// at the second, as in a TOML file.
+fn exclusive(
+    meta: &ParseNestedMeta<'_>,
+    handoff: &HandoffArgs,
+    other_set: bool,
+    other: &str,
+    choice: &str,
+) -> syn::Result<()> {
+    if !other_set {
+        return Ok(());
+    }
+    let key = key(meta);
+    let diagnostic = Diagnostic::error(
+        format!("{} sets both `{other}` and `{key}`", handoff.place()),
+        Span::default(),
+        format!("`{key}` gives what `{other}` gives, another way"),
+    )
+    .with_help(format!("keep one: {choice}"));
+    Err(errors::error(&meta.path, &diagnostic))
+}
+
+/// `input_schema` is a TOML key only: a JSON Schema in an attribute is unreadable.
+fn input_schema_refused(meta: &ParseNestedMeta<'_>) -> syn::Error {
+    let diagnostic = Diagnostic::error(
+        "`input_schema` is not accepted in `#[respan_agent]`",
+        Span::default(),
+        "a JSON Schema written in an attribute is unreadable",
+    )
+    .with_help(
+        "give the input a Rust type: `input_type = Escalation`, a `serde::Deserialize + schemars::JsonSchema` struct",
+    );
+    errors::error(&meta.path, &diagnostic)
+}
 
 /// `model_settings(...)`.
 pub(crate) const MODEL_SETTINGS: Table<ModelSettingsSpec> = Table {
@@ -159,6 +353,7 @@ pub(crate) const MODEL_SETTINGS: Table<ModelSettingsSpec> = Table {
         }),
         ("stop", |r, m, s| set(&mut s.stop, r.stop(m))),
     ],
+    repeatable: &[],
 };
 
 /// `respan(...)`: the gateway's own parameters.
@@ -189,6 +384,7 @@ pub(crate) const RESPAN: Table<RespanSpec> = Table {
         ("placement", |r, m, p| set(&mut p.placement, r.placement(m))),
         ("metadata", |r, m, p| assign(&mut p.metadata, r.map(m))),
     ],
+    repeatable: &[],
 };
 
 /// `prompt(...)`: a prompt managed on the gateway.
@@ -205,6 +401,7 @@ pub(crate) const PROMPT: Table<PromptSpec> = Table {
         ("echo", |r, m, p| set(&mut p.echo, r.boolean(m))),
         ("variables", |r, m, p| assign(&mut p.variables, r.map(m))),
     ],
+    repeatable: &[],
 };
 
 /// A prompt whose id is missing until `prompt_id` is read: if it stays missing,
@@ -253,10 +450,12 @@ impl Reader<'_> {
     ) -> syn::Result<()> {
         let name = key(&meta);
         let result = match table.keys.iter().find(|(key, _)| *key == name) {
-            Some((key, _)) if seen.contains(key) => Err(syn::Error::new_spanned(
-                &meta.path,
-                format!("duplicate key `{key}` in `{}`", table.name),
-            )),
+            Some((key, _)) if seen.contains(key) && !table.repeatable.contains(key) => {
+                Err(syn::Error::new_spanned(
+                    &meta.path,
+                    format!("duplicate key `{key}` in `{}`", table.name),
+                ))
+            }
             Some((key, read)) => {
                 seen.push(*key);
                 read(self, &meta, target)
@@ -459,18 +658,168 @@ impl Reader<'_> {
 
     /// `output = Invoice`: a type (rustc checks its traits).
     fn output_type(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<syn::Type> {
+        self.type_value(
+            meta,
+            "expected a type with `JsonSchema + Deserialize`, e.g. `output = Invoice`",
+        )
+    }
+
+    /// `key = Type`: a type (rustc checks its traits); `expected` is the
+    /// message for anything else.
+    fn type_value(&mut self, meta: &ParseNestedMeta<'_>, expected: &str) -> syn::Result<syn::Type> {
         if !meta.input.peek(Token![=]) {
-            let message = "`output` needs a type: `output = Invoice`";
+            let key = key(meta);
+            let message = format!("`{key}` needs a type: {expected}");
             return Err(syn::Error::new_spanned(&meta.path, message));
         }
         let input = meta.value()?;
         let tokens = rest_of_value(input)?;
-        syn::parse2::<syn::Type>(tokens.clone()).map_err(|_| {
-            syn::Error::new_spanned(
-                tokens,
-                "expected a type with `JsonSchema + Deserialize`, e.g. `output = Invoice`",
+        if let Ok(lit) = syn::parse2::<LitStr>(tokens.clone()) {
+            let diagnostic = Diagnostic::error(
+                format!(
+                    "wrong type for `{}`: expected a type, found a string",
+                    key(meta)
+                ),
+                Span::default(),
+                "expected a type",
             )
-        })
+            .with_help(format!("write the type itself: `{}`", lit.value()));
+            return Err(errors::error(&lit, &diagnostic));
+        }
+        syn::parse2::<syn::Type>(tokens.clone())
+            .map_err(|_| syn::Error::new_spanned(tokens, expected))
+    }
+
+    /// `key = path::to::function` (rustc checks its signature).
+    fn function(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
+        match value(meta)? {
+            Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => Ok(path.path),
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => {
+                let found = Expr::Lit(ExprLit {
+                    attrs: Vec::new(),
+                    lit: Lit::Str(lit.clone()),
+                });
+                let diagnostic = wrong_type_diagnostic(meta, "the path of a function", &found)
+                    .with_help(format!("write the path itself: `{}`", lit.value()));
+                Err(errors::error(&lit, &diagnostic))
+            }
+            other => Err(wrong_type(meta, "the path of a function", &other)),
+        }
+    }
+
+    /// `input_filter = "remove_all_tools" | "nest_history"`, as in a TOML file.
+    fn input_filter(
+        &mut self,
+        meta: &ParseNestedMeta<'_>,
+    ) -> syn::Result<Spanned<InputFilterSpec>> {
+        let lit = self.lit_str(meta)?;
+        let filter = match lit.value().as_str() {
+            "remove_all_tools" => InputFilterSpec::RemoveAllTools,
+            "nest_history" => InputFilterSpec::NestHistory,
+            other => {
+                let diagnostic = Diagnostic::error(
+                    format!("unknown input filter `{other}`"),
+                    Span::default(),
+                    format!("expected {}", or_list(INPUT_FILTERS)),
+                );
+                let diagnostic = match did_you_mean(other, INPUT_FILTERS.iter().copied()) {
+                    Some(suggestion) => {
+                        diagnostic.with_help(format!("did you mean `{suggestion}`?"))
+                    }
+                    None => diagnostic.with_help(format!(
+                        "a filter of your own is a Rust function: `input_filter_fn = {}`",
+                        if other.contains("::") {
+                            other
+                        } else {
+                            "crate::filters::my_filter"
+                        }
+                    )),
+                };
+                return Err(errors::error(&lit, &diagnostic));
+            }
+        };
+        Ok(self.source.record(filter, 1, &lit))
+    }
+
+    /// `key(Agent, option = .., ...)`: a list whose first entry is the agent
+    /// struct it is about, then `table`'s keys. `None` when there is no
+    /// agent to read (the options are still read, for their mistakes).
+    fn targeted<T>(
+        &mut self,
+        meta: &ParseNestedMeta<'_>,
+        table: &Table<T>,
+        example: &str,
+        new: fn(Path) -> T,
+        nested: &[(&str, Vec<&'static str>)],
+    ) -> syn::Result<Option<T>> {
+        let name = key(meta);
+        let usage = format!("`{name}({example}, option = value, ...)`");
+        let group = match meta.input.peek(syn::token::Paren) {
+            true => Some(meta.input.parse::<Group>()?),
+            false => None,
+        };
+        let Some(group) = group.filter(|g| g.delimiter() == Delimiter::Parenthesis) else {
+            let message = format!("`{name}` takes the agent struct and its options: {usage}");
+            return Err(syn::Error::new_spanned(&meta.path, message));
+        };
+        // The agent: the tokens up to the first `,`.
+        let mut tokens = group.stream().into_iter();
+        let first: TokenStream = tokens
+            .by_ref()
+            .take_while(|token| !matches!(token, TokenTree::Punct(p) if p.as_char() == ','))
+            .collect();
+        let rest: TokenStream = tokens.collect();
+        let target = if first.is_empty() {
+            let message = format!("`{name}` needs the agent struct first: {usage}");
+            self.errors.push(syn::Error::new(group.span(), message));
+            None
+        } else if let Ok(lit) = syn::parse2::<LitStr>(first.clone()) {
+            let diagnostic = Diagnostic::error(
+                format!(
+                    "wrong type in `{name}`: expected the path of an agent struct, found a string"
+                ),
+                Span::default(),
+                "expected a path",
+            )
+            .with_help(format!(
+                "write the path itself: `{}`",
+                lit.value().to_upper_camel_case()
+            ));
+            self.errors.push(errors::error(&lit, &diagnostic));
+            None
+        } else {
+            match syn::parse2::<Path>(first.clone()) {
+                Ok(path) => Some(path),
+                Err(_) => {
+                    let message =
+                        format!("`{name}` starts with the agent struct it is about: {usage}");
+                    self.errors.push(syn::Error::new_spanned(&first, message));
+                    // `name(key = .., ...)` without the agent: read the keys anyway.
+                    let parsed = syn::meta::parser(|inner| {
+                        let mut scratch = new(syn::parse_quote!(__respan_missing_agent));
+                        self.entry(inner, table, &mut scratch, &mut Vec::new(), nested)
+                    })
+                    .parse2(first);
+                    if let Err(error) = parsed {
+                        self.errors.push(error);
+                    }
+                    None
+                }
+            }
+        };
+        let mut value = new(target
+            .clone()
+            .unwrap_or_else(|| syn::parse_quote!(__respan_missing_agent)));
+        let mut seen = Vec::new();
+        let parsed =
+            syn::meta::parser(|inner| self.entry(inner, table, &mut value, &mut seen, nested))
+                .parse2(rest);
+        if let Err(error) = parsed {
+            self.errors.push(error);
+        }
+        Ok(target.map(|_| value))
     }
 
     /// `tool_use_behavior = "stop_on_first_tool"` or
@@ -604,6 +953,11 @@ impl Reader<'_> {
     }
 }
 
+/// A path as written, without spaces: `crate::support::Billing`.
+pub(crate) fn path_text(path: &Path) -> String {
+    path.to_token_stream().to_string().replace(' ', "")
+}
+
 /// The key of an entry, as written.
 fn key(meta: &ParseNestedMeta<'_>) -> String {
     match meta.path.get_ident() {
@@ -678,6 +1032,10 @@ fn unknown_key<T>(
 
 /// "wrong type for `key`: expected .., found ..", as for a TOML file.
 fn wrong_type(meta: &ParseNestedMeta<'_>, expected: &str, found: &Expr) -> syn::Error {
+    errors::error(found, &wrong_type_diagnostic(meta, expected, found))
+}
+
+fn wrong_type_diagnostic(meta: &ParseNestedMeta<'_>, expected: &str, found: &Expr) -> Diagnostic {
     let mut diagnostic = Diagnostic::error(
         format!(
             "wrong type for `{}`: expected {expected}, found {}",
@@ -703,7 +1061,7 @@ fn wrong_type(meta: &ParseNestedMeta<'_>, expected: &str, found: &Expr) -> syn::
             diagnostic = diagnostic.with_help(format!("remove the quotes: `{text}`"));
         }
     }
-    errors::error(found, &diagnostic)
+    diagnostic
 }
 
 fn wrong_element(meta: &ParseNestedMeta<'_>, expected: &str, found: &Expr) -> syn::Error {

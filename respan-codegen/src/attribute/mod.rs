@@ -24,7 +24,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::{Ident, ItemStruct};
 
 use crate::generate;
-use crate::spec::{AgentSpec, ToolUseBehaviorSpec};
+use crate::spec::ToolUseBehaviorSpec;
 
 /// Expands `#[respan_agent(args)]` on `item`: the item, one `compile_error!` per
 /// mistake in the arguments, and an `impl ::respan::AgentDef` for the struct.
@@ -68,7 +68,7 @@ pub fn expand_agent(args: TokenStream, item: TokenStream) -> TokenStream {
     let checked = check::check(&args, &item, &mut source, &mut errors);
 
     let body = if errors.is_empty() {
-        to_agent(&checked.agent, &args)
+        to_agent(&checked, &args)
     } else {
         quote! { ::core::unreachable!("respan: this agent did not compile") }
     };
@@ -110,23 +110,34 @@ pub fn expand_agent(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// The body of `to_agent`: the agent's values, its template variables read from
 /// the struct's fields.
-fn to_agent(agent: &AgentSpec, args: &args::Args) -> TokenStream {
-    let (handoffs, tools) = (&args.handoffs, &args.tools);
+fn to_agent(checked: &check::Checked, args: &args::Args) -> TokenStream {
+    let tools = &args.tools;
     // Handoff targets are types, `<Billing as AgentDef>::ID`, spanned at the path
     // so a missing or misspelt one is a rustc error right there.
-    let handoffs: Vec<TokenStream> = handoffs
-        .iter()
-        .map(|path| {
-            let span = first_span(path);
-            quote_spanned! {span=> <#path as ::respan::AgentDef>::ID }
-        })
-        .collect();
+    let keys: Vec<TokenStream> = args.handoffs.iter().map(agent_key).collect();
+    // Handoffs with options are built for the runs' context: when there are
+    // any, every handoff is added once the agent has it, in the order of
+    // `handoffs` (as a workflow file's).
+    let (handoffs, handoff_calls) = if args.handoff_options.is_empty() {
+        (keys, TokenStream::new())
+    } else {
+        (Vec::new(), handoff_calls(checked, args, &keys))
+    };
     // Tools are `#[respan_tool]` functions, reached through their companion type
     // (a missing one is an error at its path, from the impl's where clause).
     let tools = tools.iter().map(|path| {
         let span = first_span(path);
         quote_spanned! {span=> .tool(<#path as ::respan::ToolFn<__RespanContext>>::tool()) }
     });
+    // Agent tools, after the function tools, in declaration order.
+    let agent_tools = checked
+        .agent_tools
+        .iter()
+        .zip(&args.agent_tools)
+        .map(|(tool, written)| {
+            let name = written.name.as_ref().map(|name| name.value.as_str());
+            generate::agent_tool_call(agent_key(&written.agent), name, tool)
+        });
     // `output = Type`, spanned at the type so a missing trait is reported there.
     let output = args.output.as_ref().map(|ty| {
         let span = first_span(ty);
@@ -134,7 +145,7 @@ fn to_agent(agent: &AgentSpec, args: &args::Args) -> TokenStream {
     });
     // `stop_at_tools` names the tools as the model knows them (`ToolFn::NAME`,
     // which `#[respan_tool(name = ..)]` may change), so it is emitted here.
-    let mut agent = agent.clone();
+    let mut agent = checked.agent.clone();
     let stop_at = match agent.tool_use_behavior.take() {
         Some(behavior) if matches!(behavior.value, ToolUseBehaviorSpec::StopAtTools(_)) => {
             let names = args.stop_at_tools.iter().map(|path| {
@@ -186,10 +197,88 @@ fn to_agent(agent: &AgentSpec, args: &args::Args) -> TokenStream {
     };
     quote! {
         #with_context
+        #handoff_calls
         #(#tools)*
+        #(#agent_tools)*
         #output
         #stop_at
     }
+}
+
+/// `<Billing as ::respan::AgentDef>::ID`, spanned at the path.
+fn agent_key(path: &syn::Path) -> TokenStream {
+    let span = first_span(path);
+    quote_spanned! {span=> <#path as ::respan::AgentDef>::ID }
+}
+
+/// `.handoff(key)` and `.handoff_with(Handoff::to(key)...)`, in the order of
+/// `handoffs`: the target's `handoff(..)` options through the workflow
+/// files' generator, its Rust functions spanned at their paths, so rustc's
+/// error for one that does not fit points there.
+fn handoff_calls(checked: &check::Checked, args: &args::Args, keys: &[TokenStream]) -> TokenStream {
+    let agent = &checked.agent;
+    let mut out = TokenStream::new();
+    for (target, key) in agent.handoffs.iter().zip(keys) {
+        let Some(i) = agent
+            .handoff_options
+            .iter()
+            .position(|options| options.target.value == target.value)
+        else {
+            out.extend(quote! { .handoff(#key) });
+            continue;
+        };
+        let (options, written) = (&agent.handoff_options[i], &args.handoff_options[i]);
+        let origin = |key: &str, path: &syn::Path| {
+            format!(
+                "`{}` (`{key}` of `#[respan_agent(handoff({}, ..))]` of agent `{}`)",
+                args::path_text(path),
+                args::path_text(&written.target),
+                agent.id.value
+            )
+        };
+        let custom_filter = written.input_filter_fn.as_ref().map(|path| {
+            let span = first_span(path);
+            quote_spanned! {span=> ::respan::InputFilter::custom(#path) }
+        });
+        let enabled_fn = written.is_enabled_fn.as_ref().map(|path| {
+            let origin = origin("is_enabled_fn", path);
+            Box::new(move |value: TokenStream| {
+                let span = first_span(path);
+                quote_spanned! {span=>
+                    ::respan::__private::enabled_fn::<__RespanContext, _, _, _>(#value, #path, #origin)
+                }
+            }) as generate::Wrap<'_>
+        });
+        // `fn(&Ctx, T)` with `input_type = T`, `fn(&Ctx)` without input.
+        let on_handoff = written.on_handoff.as_ref().map(|path| {
+            let origin = origin("on_handoff", path);
+            let input = written.input_type.as_ref();
+            Box::new(move |value: TokenStream| {
+                let span = first_span(path);
+                match input {
+                    Some(ty) => quote_spanned! {span=>
+                        ::respan::__private::on_handoff_input::<__RespanContext, _, _, #ty, _>(#value, #path, #origin)
+                    },
+                    None => quote_spanned! {span=>
+                        ::respan::__private::on_handoff_no_input::<__RespanContext, _, _, _>(#value, #path, #origin)
+                    },
+                }
+            }) as generate::Wrap<'_>
+        });
+        let value = generate::handoff_value(
+            options,
+            generate::HandoffRust {
+                handoff: quote! { ::respan::Handoff::<&'static str, __RespanContext> },
+                key: key.clone(),
+                custom_filter,
+                input_type: written.input_type.as_ref().map(ToTokens::to_token_stream),
+                enabled_fn,
+                on_handoff,
+            },
+        );
+        out.extend(quote! { .handoff_with(#value) });
+    }
+    out
 }
 
 /// The span of the first token (one span cannot cover several on stable Rust).

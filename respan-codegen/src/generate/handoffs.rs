@@ -10,7 +10,9 @@ use quote::{quote, quote_spanned};
 use super::Module;
 use super::names::{agent_variant, handoff_enum_name, ident, str_lit};
 use super::values;
-use crate::spec::{AgentSpec, EnabledSpec, HandoffInputSpec, HandoffSpec, InputFilterSpec};
+use crate::spec::{
+    AgentSpec, EnabledSpec, HandoffInputSpec, HandoffSpec, InputFilterSpec, ToolSpec,
+};
 
 /// The Rust items one handoff's options name, as `__bindings` names.
 pub(super) struct HandoffNames {
@@ -62,56 +64,23 @@ impl Module<'_> {
         variant: &Ident,
     ) -> TokenStream {
         let names = self.handoff_names(agent, options);
-        let mut value = quote! { ::respan::Handoff::<Agent, C>::to(Agent::#variant) };
-        if let Some(name) = &options.tool_name {
-            let name = str_lit(&name.value);
-            value.extend(quote! { .tool_name(#name) });
-        }
-        if let Some(description) = &options.description {
-            let description = str_lit(&description.value);
-            value.extend(quote! { .description(#description) });
-        }
-        if let Some(filter) = &options.input_filter {
-            let filter = match &filter.value {
-                InputFilterSpec::RemoveAllTools => {
-                    quote! { ::respan::InputFilter::RemoveAllTools }
-                }
-                InputFilterSpec::NestHistory => quote! { ::respan::InputFilter::NestHistory },
-                InputFilterSpec::Rust(_) => match &names.input_filter {
-                    Some(name) => quote! { __bindings::#name() },
-                    None => TokenStream::new(),
-                },
-            };
-            if !filter.is_empty() {
-                value.extend(quote! { .input_filter(#filter) });
-            }
-        }
-        match (&options.input, &names.input_type) {
-            (Some(HandoffInputSpec::Schema(schema)), _) => {
-                let schema = values::json(&schema.value);
-                value.extend(quote! { .input_schema(#schema) });
-            }
-            (Some(HandoffInputSpec::Rust(_)), Some(alias)) => {
-                value.extend(quote! { .input::<__bindings::#alias>() });
-            }
-            _ => {}
-        }
-        match &options.enabled {
-            Some(EnabledSpec::Fixed(enabled)) => {
-                let enabled = enabled.value;
-                value.extend(quote! { .enabled(#enabled) });
-            }
-            Some(EnabledSpec::Rust(_)) => {
-                if let Some(name) = &names.enabled {
-                    value = quote! { __bindings::#name::<C>(#value) };
-                }
-            }
-            None => {}
-        }
-        if let Some(name) = &names.on_handoff {
-            value = quote! { __bindings::#name::<C>(#value) };
-        }
-        value
+        handoff_value(
+            options,
+            HandoffRust {
+                handoff: quote! { ::respan::Handoff::<Agent, C> },
+                key: quote! { Agent::#variant },
+                custom_filter: names
+                    .input_filter
+                    .map(|name| quote! { __bindings::#name() }),
+                input_type: names.input_type.map(|alias| quote! { __bindings::#alias }),
+                enabled_fn: names.enabled.map(|name| {
+                    Box::new(move |value| quote! { __bindings::#name::<C>(#value) }) as Wrap<'_>
+                }),
+                on_handoff: names.on_handoff.map(|name| {
+                    Box::new(move |value| quote! { __bindings::#name::<C>(#value) }) as Wrap<'_>
+                }),
+            },
+        )
     }
 
     /// The `__bindings` names of the Rust items a handoff's options name
@@ -196,28 +165,11 @@ impl Module<'_> {
             return None;
         }
         let variant = agent_variant(&target.value)?;
-        let name = str_lit(name);
-        let description = tool.description.as_ref().map(|description| {
-            let description = str_lit(&description.value);
-            quote! { .description(#description) }
-        });
-        let max_turns = tool.max_turns.as_ref().map(|max_turns| {
-            let max_turns = Literal::u32_unsuffixed(max_turns.value);
-            quote! { .max_turns(#max_turns) }
-        });
-        let timeout = tool.timeout_secs.as_ref().map(|secs| {
-            let secs = Literal::f64_unsuffixed(secs.value);
-            quote! { .timeout(::core::time::Duration::from_secs_f64(#secs)) }
-        });
-        Some(quote! {
-            .agent_tool(
-                ::respan::AgentTool::new(Agent::#variant)
-                    .name(#name)
-                    #description
-                    #max_turns
-                    #timeout
-            )
-        })
+        Some(agent_tool_call(
+            quote! { Agent::#variant },
+            Some(name),
+            tool,
+        ))
     }
 
     /// The `__bindings` items of every handoff option naming Rust: the
@@ -394,6 +346,117 @@ impl Module<'_> {
             self.line(span)
                 .map(|line| format!(":{line}"))
                 .unwrap_or_default()
+        )
+    }
+}
+
+/// Wraps a handoff value in a call that adds a Rust function to it.
+pub(crate) type Wrap<'a> = Box<dyn FnOnce(TokenStream) -> TokenStream + 'a>;
+
+/// What a front end's handoff value names in Rust: the rest comes from the
+/// [`HandoffSpec`], the same for a workflow file and `#[respan_agent]`.
+pub(crate) struct HandoffRust<'a> {
+    /// The handoff's type: `::respan::Handoff::<Agent, C>`.
+    pub(crate) handoff: TokenStream,
+    /// The target's key: `Agent::Billing`, `<Billing as ::respan::AgentDef>::ID`.
+    pub(crate) key: TokenStream,
+    /// An `::respan::InputFilter` expression for `input_filter_fn`.
+    pub(crate) custom_filter: Option<TokenStream>,
+    /// The `input_type`.
+    pub(crate) input_type: Option<TokenStream>,
+    /// Adds the `is_enabled_fn` function.
+    pub(crate) enabled_fn: Option<Wrap<'a>>,
+    /// Adds the `on_handoff` function (the outermost call).
+    pub(crate) on_handoff: Option<Wrap<'a>>,
+}
+
+/// `Handoff::<K, C>::to(key).tool_name(..).description(..).input_filter(..)...`:
+/// a handoff with the options `options` gives, its Rust items from `rust`.
+pub(crate) fn handoff_value(options: &HandoffSpec, rust: HandoffRust<'_>) -> TokenStream {
+    let HandoffRust {
+        handoff,
+        key,
+        custom_filter,
+        input_type,
+        enabled_fn,
+        on_handoff,
+    } = rust;
+    let mut value = quote! { #handoff::to(#key) };
+    if let Some(name) = &options.tool_name {
+        let name = str_lit(&name.value);
+        value.extend(quote! { .tool_name(#name) });
+    }
+    if let Some(description) = &options.description {
+        let description = str_lit(&description.value);
+        value.extend(quote! { .description(#description) });
+    }
+    if let Some(filter) = &options.input_filter {
+        let filter = match &filter.value {
+            InputFilterSpec::RemoveAllTools => {
+                Some(quote! { ::respan::InputFilter::RemoveAllTools })
+            }
+            InputFilterSpec::NestHistory => Some(quote! { ::respan::InputFilter::NestHistory }),
+            InputFilterSpec::Rust(_) => custom_filter,
+        };
+        if let Some(filter) = filter {
+            value.extend(quote! { .input_filter(#filter) });
+        }
+    }
+    match (&options.input, input_type) {
+        (Some(HandoffInputSpec::Schema(schema)), _) => {
+            let schema = values::json(&schema.value);
+            value.extend(quote! { .input_schema(#schema) });
+        }
+        (Some(HandoffInputSpec::Rust(_)), Some(ty)) => {
+            value.extend(quote! { .input::<#ty>() });
+        }
+        _ => {}
+    }
+    match (&options.enabled, enabled_fn) {
+        (Some(EnabledSpec::Fixed(enabled)), _) => {
+            let enabled = enabled.value;
+            value.extend(quote! { .enabled(#enabled) });
+        }
+        (Some(EnabledSpec::Rust(_)), Some(wrap)) => value = wrap(value),
+        _ => {}
+    }
+    if let Some(wrap) = on_handoff {
+        value = wrap(value);
+    }
+    value
+}
+
+/// `.agent_tool(::respan::AgentTool::new(key).name(..).description(..)...)`:
+/// the agent keyed `key` as the tool `tool` declares (`name`: the tool's
+/// name, `None` for the runtime's default, the agent's name in function style).
+pub(crate) fn agent_tool_call(
+    key: TokenStream,
+    name: Option<&str>,
+    tool: &ToolSpec,
+) -> TokenStream {
+    let name = name.map(|name| {
+        let name = str_lit(name);
+        quote! { .name(#name) }
+    });
+    let description = tool.description.as_ref().map(|description| {
+        let description = str_lit(&description.value);
+        quote! { .description(#description) }
+    });
+    let max_turns = tool.max_turns.as_ref().map(|max_turns| {
+        let max_turns = Literal::u32_unsuffixed(max_turns.value);
+        quote! { .max_turns(#max_turns) }
+    });
+    let timeout = tool.timeout_secs.as_ref().map(|secs| {
+        let secs = Literal::f64_unsuffixed(secs.value);
+        quote! { .timeout(::core::time::Duration::from_secs_f64(#secs)) }
+    });
+    quote! {
+        .agent_tool(
+            ::respan::AgentTool::new(#key)
+                #name
+                #description
+                #max_turns
+                #timeout
         )
     }
 }

@@ -36,6 +36,7 @@ use quote::quote;
 use crate::spec::{AgentSpec, Spec};
 pub use agents::agent_calls;
 pub use expand::{Expansion, expand, rendered_error};
+pub(crate) use handoffs::{HandoffRust, Wrap, agent_tool_call, handoff_value};
 pub use names::{agent_variant, handoff_enum_name, module_name};
 pub use options::{Options, WorkflowArgs};
 pub use stub::stub;
